@@ -1,0 +1,60 @@
+# syntax=docker/dockerfile:1
+#
+# The platform image: one image, three processes (docker-compose.yml picks one per service).
+#   API (default)        node dist/api/main.js
+#   worker               node dist/workers/main.js
+#   ServiceNow simulator node dist/simulators/servicenow/main.js
+#
+# Build:  docker build -t deploy-platform .
+# No secret is baked in: every credential arrives as an environment variable at run time, and in
+# production (NODE_ENV=production) the processes refuse to start without them.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- build: full dependencies, TypeScript -> dist/ ----
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+# Lockfile first: the dependency layer is reused until package*.json change.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+# The directories tsconfig.build.json compiles (its "include" list).
+COPY tsconfig.json tsconfig.build.json ./
+COPY shared ./shared
+COPY workflows ./workflows
+COPY activities ./activities
+COPY workers ./workers
+COPY api ./api
+COPY simulators ./simulators
+RUN npm run build
+
+# ---- runtime: production dependencies only, non-root ----
+FROM ${NODE_IMAGE} AS runtime
+# git: the GitOps cluster target commits rendered manifests with the git CLI.
+# tini: PID 1 that forwards SIGTERM and reaps the git processes the worker spawns.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends git tini ca-certificates \
+  && rm -rf /var/lib/apt/lists/*
+
+ENV NODE_ENV=production
+WORKDIR /app
+# The worker bundles the workflow code with webpack when it starts, so production node_modules
+# (which include @temporalio/worker's bundler) must be complete. npm ci runs no prestart/pretest
+# hooks here, so scripts/setup.sh (dev tooling) is not needed in the image.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# Environment policy (PLATFORM_ENVIRONMENTS_FILE defaults to config/environments.yaml under /app).
+COPY config ./config
+
+# Data directory (GitOps repository, simulator state). Created here and owned by the runtime user
+# so that a fresh named volume mounted on it inherits that ownership.
+RUN mkdir -p /var/lib/platform && chown node:node /var/lib/platform
+ENV PLATFORM_DATA_DIR=/var/lib/platform \
+    API_HOST=0.0.0.0 \
+    API_PORT=8080
+
+# The node image's unprivileged user (uid 1000); nothing below runs as root.
+USER node
+EXPOSE 8080
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "dist/api/main.js"]

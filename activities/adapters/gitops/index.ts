@@ -1,0 +1,2 @@
+export { createGitOpsClusterTarget, type GitOpsClusterTargetOptions } from './target';
+export { GitCommandError } from './git';

@@ -1,0 +1,134 @@
+/**
+ * The embedded-default cluster target: desired state committed to a GitOps repository, which
+ * Argo CD or Flux syncs into the clusters. Rollback is a revert of the apply's commit.
+ */
+import type {
+  ApplyRequest,
+  ApplyResult,
+  ClusterTarget,
+  RollbackRequest,
+  RollbackResult,
+  VerifyRequest,
+  VerifyResult,
+} from '../../ports/cluster-target';
+import { rollbackConflict } from './failures';
+import type { GitIdentity } from './git';
+import { extraFilePaths, locationDir, manifestFiles } from './layout';
+import { applyMessage, checkIdempotencyKey, revertMessage, Trailer } from './messages';
+import { GitOpsRepository } from './repository';
+
+export interface GitOpsClusterTargetOptions {
+  /** A local non-bare repository; created with an initial commit when missing. */
+  repoDir: string;
+  branch?: string;
+  /** Author and committer of every commit. */
+  author?: GitIdentity;
+  /** How long to wait for another process working on the same repository. */
+  lockTimeoutMs?: number;
+}
+
+export function createGitOpsClusterTarget({
+  repoDir,
+  branch = 'main',
+  author = { name: 'deploy-platform', email: 'deploy-platform@localhost' },
+  lockTimeoutMs = 60_000,
+}: GitOpsClusterTargetOptions): ClusterTarget {
+  const repo = new GitOpsRepository({ repoDir, branch, author, lockTimeoutMs });
+  return {
+    apply: (request) => repo.exclusive(() => apply(repo, request)),
+    rollback: (request) => repo.exclusive(() => rollback(repo, request)),
+    verify: (request, onProgress) => repo.exclusive(() => verify(repo, request, onProgress)),
+  };
+}
+
+async function apply(repo: GitOpsRepository, request: ApplyRequest): Promise<ApplyResult> {
+  const key = checkIdempotencyKey(request.idempotencyKey);
+  const dir = locationDir(request.location);
+  const files = manifestFiles(request.manifests);
+  const extraPaths = extraFilePaths(request.extraFiles);
+
+  // A retry of an apply that already committed (the worker died before reporting) gets the first result.
+  const applied = await repo.findByTrailer(Trailer.idempotencyKey, key);
+  if (applied) return { revision: applied, previousRevision: await repo.lastChangeBefore(applied, dir), changed: true };
+
+  await repo.replaceDir(dir, files);
+  for (const path of extraPaths) await repo.writeFile(path, request.extraFiles?.[path] ?? '');
+  await repo.stage(dir, [...[...files.keys()].map((name) => `${dir}/${name}`), ...extraPaths]);
+
+  // Nothing differs (manifests and extra files alike): no commit, so nothing for a rollback to undo.
+  if (!(await repo.hasStagedChanges())) {
+    const head = await repo.head();
+    return { revision: head, previousRevision: await repo.lastChange(head, dir), changed: false };
+  }
+  const revision = await repo.commit(applyMessage({ request, dir, extraPaths }));
+  return { revision, previousRevision: await repo.lastChangeBefore(revision, dir), changed: true };
+}
+
+async function rollback(repo: GitOpsRepository, request: RollbackRequest): Promise<RollbackResult> {
+  const key = checkIdempotencyKey(request.idempotencyKey);
+  const applied = await repo.findByTrailer(Trailer.idempotencyKey, key);
+  if (!applied) return { rolledBack: false };
+
+  const reverted = await repo.findByTrailer(Trailer.revertsKey, key);
+  if (reverted) return { rolledBack: true, revision: reverted };
+
+  const { conflicts } = await repo.stageRevert(applied);
+  if (conflicts.length > 0) {
+    const later = await repo.commitsSince(applied, conflicts);
+    throw rollbackConflict(
+      `cannot revert ${applied} (${key}): later commits changed the same files (${conflicts.join(', ')})` +
+        `${later.length > 0 ? `: ${later.slice(0, 5).join('; ')}` : ''}. The repository is unchanged; resolve by hand.`,
+    );
+  }
+  // Empty when later commits already undid the change; committed anyway as the record that it is rolled back.
+  const revision = await repo.commit(
+    revertMessage({ commit: applied, subject: await repo.subject(applied), key, audit: request.audit }),
+    { allowEmpty: true },
+  );
+  return { rolledBack: true, revision };
+}
+
+/**
+ * A GitOps target cannot observe the cluster: this checks that the desired state is committed
+ * intact (the revision is on the branch, and the location holds exactly these manifests, byte for
+ * byte, at the branch head). Whether Argo CD or Flux synced it and the rollout is healthy is for
+ * the Kubernetes target to report, later.
+ */
+async function verify(repo: GitOpsRepository, request: VerifyRequest, onProgress?: (detail: string) => void): Promise<VerifyResult> {
+  const dir = locationDir(request.location);
+  const expected = manifestFiles(request.manifests);
+  const { revision } = request;
+
+  onProgress?.(`checking that ${repo.branch} contains revision ${revision}`);
+  if (!/^[0-9a-f]{7,64}$/i.test(revision) || !(await repo.hasCommit(revision))) {
+    return { healthy: false, detail: `revision ${revision} does not exist in the GitOps repository` };
+  }
+  if (!(await repo.isOnBranch(revision))) {
+    return { healthy: false, detail: `revision ${revision} is not on branch ${repo.branch} (history was rewritten or it was never pushed there)` };
+  }
+
+  const head = await repo.head();
+  onProgress?.(`comparing ${expected.size} manifests with ${dir}/ at ${head.slice(0, 12)}`);
+  const actual = await repo.tree(head, dir);
+  const differences: string[] = [];
+  for (const [name, yaml] of expected) {
+    const entry = actual.get(name);
+    if (!entry) differences.push(`${name} is missing`);
+    else if (entry.type !== 'blob' || !entry.mode.startsWith('100') || entry.oid !== (await repo.blobId(yaml))) differences.push(`${name} differs`);
+  }
+  for (const name of actual.keys()) if (!expected.has(name)) differences.push(`${name} is not part of the release`);
+
+  if (differences.length > 0) {
+    const since = await repo.commitsSince(revision, [dir]);
+    return {
+      healthy: false,
+      detail:
+        `${dir}/ at ${head.slice(0, 12)} is not what revision ${revision.slice(0, 12)} applied: ${differences.join('; ')}` +
+        `${since.length > 0 ? ` (changed since by ${since.slice(0, 3).join('; ')})` : ''}`,
+    };
+  }
+  return {
+    healthy: true,
+    detail: `${dir}/ holds the ${expected.size} applied manifests intact at ${repo.branch} ${head.slice(0, 12)} (desired state only: a GitOps target does not observe the cluster)`,
+  };
+}

@@ -1,0 +1,17 @@
+import { Context } from '@temporalio/activity';
+
+/**
+ * Heartbeats while `work` runs. The port calls behind our activities do not report progress, yet
+ * a worker that dies mid-call must be noticed within the heartbeat timeout (seconds), not the
+ * start-to-close timeout (minutes), so the retry on another worker starts promptly.
+ */
+export async function whileHeartbeating<T>(work: () => Promise<T>, everyMs = 1_000): Promise<T> {
+  const context = Context.current();
+  context.heartbeat();
+  const timer = setInterval(() => context.heartbeat(), everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,0 +1,64 @@
+import type { RenderedManifest } from '../../shared/domain';
+
+/** Where in the fleet a set of manifests belongs. */
+export interface TargetLocation {
+  cluster: string;
+  namespace: string;
+  service: string;
+  component: RenderedManifest['component'];
+}
+
+export interface ApplyRequest {
+  /** Unique per run and step (`<workflowId>/<runId>/<step>`); applying twice applies once. */
+  idempotencyKey: string;
+  location: TargetLocation;
+  manifests: RenderedManifest[];
+  /** Goes into the audit trail (commit message, annotations). */
+  audit: { title: string; deploymentId: string; runId: string; changeNumber?: string };
+  /** Extra files to store beside the manifests, by path relative to the target's root (the chart). */
+  extraFiles?: Record<string, string>;
+}
+
+export interface ApplyResult {
+  /** The target's revision after the apply (a commit sha for GitOps). */
+  revision: string;
+  /** The revision of the location before this apply, null when there was none. */
+  previousRevision: string | null;
+  /** False when the location already held exactly these manifests. */
+  changed: boolean;
+}
+
+export interface RollbackRequest {
+  /** The idempotency key of the apply to undo. */
+  idempotencyKey: string;
+  audit: ApplyRequest['audit'];
+}
+
+export interface RollbackResult {
+  /**
+   * False when there was nothing to undo (the apply never happened). A repeated rollback of the
+   * same apply answers true with the revision of the first rollback, so a retry sees what the
+   * first attempt saw.
+   */
+  rolledBack: boolean;
+  revision?: string;
+}
+
+export interface VerifyRequest {
+  location: TargetLocation;
+  manifests: RenderedManifest[];
+  /** The revision the apply produced. */
+  revision: string;
+}
+
+export interface VerifyResult {
+  healthy: boolean;
+  detail: string;
+}
+
+/** A place that runs workloads: a GitOps repository now, the Kubernetes API later. */
+export interface ClusterTarget {
+  apply(request: ApplyRequest): Promise<ApplyResult>;
+  rollback(request: RollbackRequest): Promise<RollbackResult>;
+  verify(request: VerifyRequest, onProgress?: (detail: string) => void): Promise<VerifyResult>;
+}

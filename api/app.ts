@@ -1,0 +1,60 @@
+/**
+ * The HTTP API: CI pipelines start and follow deployments, ServiceNow reports decisions.
+ * Built from explicit dependencies so tests can run it on an ephemeral port.
+ */
+import express, { type Express } from 'express';
+import type { PlatformConfig } from '../shared/config';
+import type { Logger } from '../shared/logger';
+import { requireBearerToken } from './auth';
+import type { DeploymentService } from './deployments-service';
+import { NotFoundError, problemHandler } from './errors';
+import { deploymentRoutes } from './routes/deployments';
+import { serviceNowWebhook } from './webhooks/servicenow';
+
+export interface AppDeps {
+  config: PlatformConfig;
+  deployments: DeploymentService;
+  logger: Logger;
+  now?: () => number;
+}
+
+export function createApp({ config, deployments, logger, now }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const log = res.statusCode >= 500 ? logger.error : logger.info;
+      log(`${req.method} ${req.originalUrl.split('?')[0]} ${res.statusCode}`, { ms: Math.round(ms) });
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deployments.ping();
+      res.json({ status: 'ready', temporal: config.temporal.address });
+    } catch (error) {
+      res.status(503).type('application/problem+json').json({
+        type: 'about:blank',
+        title: 'Not ready',
+        status: 503,
+        detail: `Temporal at ${config.temporal.address} is not reachable: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+  });
+
+  app.use('/v1/webhooks/servicenow', serviceNowWebhook({ secret: config.servicenow.webhookSecret, deployments, logger, now }));
+  app.use('/v1', express.json({ limit: config.api.bodyLimitBytes, type: 'application/json' }), requireBearerToken(config.ciTokens), deploymentRoutes({ config, deployments }));
+
+  app.use((req) => {
+    throw new NotFoundError(`no route for ${req.method} ${req.path}`);
+  });
+  app.use(problemHandler(logger));
+  return app;
+}

@@ -1,0 +1,47 @@
+import type { RequestHandler, Response } from 'express';
+import { hashToken, type CiTokenGrant } from '../shared/config';
+import { NotAllowedError, NotAuthenticatedError } from './errors';
+
+export interface Principal extends CiTokenGrant {
+  /** Lets the caller act on `project`. */
+  mayDeploy(project: string): boolean;
+}
+
+/** The authenticated caller, set by `requireBearerToken`. */
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (!principal) throw new NotAuthenticatedError('authentication required');
+  return principal;
+}
+
+/**
+ * Bearer-token authentication for CI callers. Tokens are looked up by their sha256, so the secret
+ * itself is never compared character by character nor kept in memory in plain text.
+ */
+export function requireBearerToken(tokens: ReadonlyMap<string, CiTokenGrant>): RequestHandler {
+  return (req, res, next) => {
+    const header = req.get('authorization');
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!match?.[1]) {
+      res.set('WWW-Authenticate', 'Bearer');
+      throw new NotAuthenticatedError('missing bearer token: send "Authorization: Bearer <token>"');
+    }
+    const grant = tokens.get(hashToken(match[1]));
+    if (!grant) {
+      res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+      throw new NotAuthenticatedError('the bearer token is not valid');
+    }
+    const principal: Principal = {
+      ...grant,
+      mayDeploy: (project) => grant.projects.includes('*') || grant.projects.includes(project),
+    };
+    res.locals.principal = principal;
+    next();
+  };
+}
+
+export function assertMayDeploy(principal: Principal, project: string): void {
+  if (!principal.mayDeploy(project)) {
+    throw new NotAllowedError(`token of ${principal.subject} may not deploy project "${project}"`);
+  }
+}

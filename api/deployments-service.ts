@@ -1,0 +1,207 @@
+/**
+ * Deployment operations on Temporal, in the API's words: start (idempotently), read status, cancel,
+ * find the run of a change, deliver an approval. Refers to the workflow by name only, so the API
+ * never loads workflow code.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import {
+  DEPLOY_TASK_QUEUE,
+  DEPLOY_WORKFLOW_TYPE,
+  approvalSignal,
+  deployWorkflowId,
+  statusQuery,
+  type DeploymentStatus,
+  type DeploymentStatusView,
+  type DeployInput,
+} from '../shared/contracts/deploy';
+import type { ApprovalDecision, DeployRequest, EnvironmentPolicy } from '../shared/domain';
+import {
+  ChangeNumber,
+  DeployEnvironment,
+  DeployIdempotencyKey,
+  DeployProject,
+  DeployService,
+  DeployStage,
+  DeployStatus,
+} from '../shared/search-attributes';
+
+export interface StartResult {
+  /** False when an existing run was returned instead of starting a new one. */
+  created: boolean;
+  workflowId: string;
+  runId: string;
+  /** False when the existing run was started with a different request body. */
+  requestMatches: boolean;
+}
+
+export interface DeploymentSnapshot {
+  workflowId: string;
+  runId: string;
+  project?: string;
+  /** Null when the worker could not answer the status query (the run is still described). */
+  view: DeploymentStatusView | null;
+  status: DeploymentStatus;
+}
+
+export interface DeploymentServiceOptions {
+  taskQueue?: string;
+  /** Status queries need a worker; give up after this long and answer from the run's metadata. */
+  queryTimeoutMs?: number;
+  /** Visibility is eventually consistent: how long to keep looking for a change's run. */
+  visibilityWaitMs?: number;
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+function statusFromDescription(description: WorkflowExecutionDescription): DeploymentStatus {
+  const recorded = description.typedSearchAttributes.get(DeployStatus);
+  if (recorded) return recorded as DeploymentStatus;
+  switch (description.status.name) {
+    case 'RUNNING':
+      return 'running';
+    case 'COMPLETED':
+      return 'succeeded';
+    case 'CANCELLED':
+      return 'cancelled';
+    default:
+      return 'failed';
+  }
+}
+
+export class DeploymentService {
+  private readonly taskQueue: string;
+  private readonly queryTimeoutMs: number;
+  private readonly visibilityWaitMs: number;
+
+  constructor(
+    private readonly client: Client,
+    options: DeploymentServiceOptions = {},
+  ) {
+    this.taskQueue = options.taskQueue ?? DEPLOY_TASK_QUEUE;
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 5_000;
+    this.visibilityWaitMs = options.visibilityWaitMs ?? 3_000;
+  }
+
+  /** Hash of an Idempotency-Key, scoped to the caller so two callers' keys never collide. */
+  static idempotencyKeyHash(subject: string, key: string): string {
+    return sha256(`${subject}\n${key}`);
+  }
+
+  /** Identifies a request body, so a reused Idempotency-Key with a different body is refused. */
+  static fingerprint(request: DeployRequest): string {
+    return sha256(JSON.stringify(request));
+  }
+
+  async findByIdempotencyKey(keyHash: string): Promise<{ workflowId: string; runId: string; fingerprint?: string } | undefined> {
+    for await (const execution of this.client.workflow.list({ query: `${DeployIdempotencyKey.name} = "${keyHash}"`, pageSize: 1 })) {
+      return { workflowId: execution.workflowId, runId: execution.runId, fingerprint: execution.memo?.requestFingerprint as string | undefined };
+    }
+    return undefined;
+  }
+
+  /**
+   * Starts a run, or returns the open run of the same project/service/environment/digest
+   * (deterministic workflow id + USE_EXISTING). A fresh nonce in the memo tells which happened.
+   */
+  async start(request: DeployRequest, policy: EnvironmentPolicy, keyHash?: string): Promise<StartResult> {
+    const workflowId = deployWorkflowId(request);
+    const fingerprint = DeploymentService.fingerprint(request);
+    const nonce = randomUUID();
+    const input: DeployInput = { request, policy };
+    const handle = await this.client.workflow.start(DEPLOY_WORKFLOW_TYPE, {
+      taskQueue: this.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      memo: { requestFingerprint: fingerprint, requestNonce: nonce },
+      typedSearchAttributes: [
+        { key: DeployProject, value: request.project },
+        { key: DeployService, value: request.service },
+        { key: DeployEnvironment, value: request.environment },
+        { key: DeployStage, value: 'scan' },
+        { key: DeployStatus, value: 'running' },
+        ...(keyHash ? [{ key: DeployIdempotencyKey, value: keyHash }] : []),
+      ],
+      staticSummary: `Deploy ${request.service} to ${request.project}/${request.environment}`,
+      staticDetails: [
+        `**Image** \`${request.image.reference}\``,
+        `**Route** ${request.route.host}${request.route.path} → port ${request.port}, ${request.replicas} replicas`,
+        `**Requested by** ${request.requestedBy}`,
+        `**Policy** approval ${policy.approval.required ? `required within ${Math.round(policy.approval.deadlineMs / 3_600_000)} h` : 'not required'}, blocks ${policy.scan.blockSeverities.join('/') || 'nothing'}`,
+      ].join('\n\n'),
+    });
+    const description = await handle.describe();
+    return {
+      created: description.memo?.requestNonce === nonce,
+      workflowId,
+      runId: description.runId,
+      requestMatches: description.memo?.requestFingerprint === fingerprint,
+    };
+  }
+
+  /** The latest run under `workflowId` (or the given run); undefined when there is none. */
+  async snapshot(workflowId: string, runId?: string): Promise<DeploymentSnapshot | undefined> {
+    const handle = this.client.workflow.getHandle(workflowId, runId);
+    let description: WorkflowExecutionDescription;
+    try {
+      description = await handle.describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+    if (description.type !== DEPLOY_WORKFLOW_TYPE) return undefined;
+    const pinned = this.client.workflow.getHandle(workflowId, description.runId);
+    let view: DeploymentStatusView | null = null;
+    try {
+      view = await this.client.withDeadline(Date.now() + this.queryTimeoutMs, () => pinned.query(statusQuery));
+    } catch {
+      view = null; // no worker to answer: fall back to what Temporal itself records
+    }
+    return {
+      workflowId,
+      runId: description.runId,
+      project: description.typedSearchAttributes.get(DeployProject),
+      view,
+      status: view?.status ?? statusFromDescription(description),
+    };
+  }
+
+  async cancel(workflowId: string, runId: string): Promise<void> {
+    await this.client.workflow.getHandle(workflowId, runId).cancel();
+  }
+
+  /**
+   * The run that opened `changeNumber` (and whose run id is `correlationId`, when ServiceNow sends
+   * it), waiting briefly for visibility to catch up with a change opened moments ago.
+   */
+  async findByChangeNumber(changeNumber: string, correlationId?: string): Promise<{ workflowId: string; runId: string } | undefined> {
+    if (!/^[A-Z0-9]+$/.test(changeNumber)) return undefined;
+    if (correlationId !== undefined && !/^[0-9a-f-]{36}$/.test(correlationId)) return undefined;
+    const query = `${ChangeNumber.name} = "${changeNumber}"${correlationId ? ` AND RunId = "${correlationId}"` : ''}`;
+    const deadline = Date.now() + this.visibilityWaitMs;
+    for (;;) {
+      for await (const execution of this.client.workflow.list({ query, pageSize: 1 })) {
+        return { workflowId: execution.workflowId, runId: execution.runId };
+      }
+      if (Date.now() >= deadline) return undefined;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async deliverApproval(workflowId: string, runId: string, decision: ApprovalDecision): Promise<void> {
+    await this.client.workflow.getHandle(workflowId, runId).signal(approvalSignal, decision);
+  }
+
+  /** Ready when the Temporal frontend answers. */
+  async ping(timeoutMs = 2_000): Promise<void> {
+    await this.client.withDeadline(Date.now() + timeoutMs, () => this.client.connection.workflowService.getSystemInfo({}));
+  }
+}

@@ -1,0 +1,37 @@
+/** API process entry point: configuration, one Temporal client, the HTTP server, clean shutdown. */
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../shared/config';
+import { createLogger } from '../shared/logger';
+import { createApp } from './app';
+import { DeploymentService } from './deployments-service';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env, 'api');
+  const logger = createLogger('api', config.logLevel);
+  // Connection.lazy: the API starts (and answers /healthz) even while Temporal is still coming up;
+  // /readyz tells when it can serve.
+  const connection = Connection.lazy({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const app = createApp({ config, deployments: new DeploymentService(client, { taskQueue: config.temporal.taskQueue }), logger });
+  const server = app.listen(config.api.port, config.api.host, () => {
+    logger.info('listening', { url: `http://${config.api.host}:${config.api.port}`, public: config.api.publicBaseUrl });
+  });
+  server.on('error', (error) => {
+    logger.error('cannot listen', { error: error.message, port: config.api.port });
+    process.exit(1);
+  });
+  const shutdown = (): void => {
+    logger.info('shutting down');
+    server.close(() => {
+      void connection.close().finally(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(0), 5_000).unref();
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  console.error(`api: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,74 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../shared/search-attributes';
+import { freePort, spawnManaged, stopProcess, waitForPort } from './processes';
+import { temporalCliPath } from './tools';
+
+export interface DevServerOptions {
+  /** gRPC port; a free one when omitted. */
+  port?: number;
+  /** Web UI port; the UI is disabled when null. */
+  uiPort?: number | null;
+  /** SQLite file that keeps runs across restarts; in memory when omitted. */
+  dbFile?: string;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Where the server's own output goes; discarded when omitted. */
+  onOutput?: (line: string) => void;
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `temporal server start-dev` with the platform's search attributes registered. */
+export async function startTemporalDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const port = options.port ?? (await freePort());
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port)];
+  args.push('--log-level', options.logLevel ?? 'warn');
+  if (options.uiPort === null || options.uiPort === undefined) {
+    args.push('--headless');
+  } else {
+    args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
+  }
+  if (options.dbFile) {
+    mkdirSync(dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  for (const [name, type] of Object.entries(CUSTOM_SEARCH_ATTRIBUTES)) {
+    args.push('--search-attribute', `${name}=${type}`);
+  }
+
+  const child = spawnManaged(temporalCliPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const collect = (chunk: Buffer): void => {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line.trim()) continue;
+      output.push(line);
+      if (output.length > 50) output.shift();
+      options.onOutput?.(line);
+    }
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+
+  const exitedEarly = new Promise<never>((_, reject) => {
+    child.once('exit', (code, signal) =>
+      reject(new Error(`temporal server exited during start (code ${code}, signal ${signal}):\n${output.join('\n')}`)),
+    );
+  });
+  await Promise.race([waitForPort(port, options.startTimeoutMs ?? 60_000), exitedEarly]);
+  if (options.uiPort) await Promise.race([waitForPort(options.uiPort, 30_000), exitedEarly]);
+  exitedEarly.catch(() => undefined);
+
+  return {
+    address: `127.0.0.1:${port}`,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
+    process: child,
+    stop: () => stopProcess(child),
+  };
+}

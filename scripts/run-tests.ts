@@ -1,0 +1,54 @@
+/**
+ * `npm test` (after typecheck and lint): starts ONE Temporal dev server for the whole suite, on a
+ * free port and in memory, runs every test file with Node's test runner, and stops the server
+ * whatever happens. Test files start everything else they need themselves (simulator, worker, API).
+ *
+ *   npm test                      all tests
+ *   npm test -- test/api          only files under test/api
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnManaged } from './lib/processes';
+import { startTemporalDevServer } from './lib/temporal-dev-server';
+import { projectRoot } from './lib/tools';
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return testFiles(path);
+    return name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+async function main(): Promise<number> {
+  const filters = process.argv.slice(2);
+  const files = testFiles(join(projectRoot, 'test'))
+    .map((file) => relative(projectRoot, file))
+    .filter((file) => filters.length === 0 || filters.some((f) => file.startsWith(f.replace(/^\.\//, ''))))
+    .sort();
+  if (files.length === 0) {
+    console.error(`no test files match ${filters.join(' ')}`);
+    return 1;
+  }
+  const started = Date.now();
+  const server = await startTemporalDevServer();
+  console.log(`test: Temporal dev server at ${server.address} (started in ${Date.now() - started} ms); ${files.length} test files`);
+  try {
+    const child = spawnManaged(
+      process.execPath,
+      ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=300000', ...files],
+      { cwd: projectRoot, stdio: 'inherit', env: { ...process.env, TEMPORAL_TEST_ADDRESS: server.address } },
+    );
+    return await new Promise<number>((done) => child.once('exit', (code, signal) => done(code ?? (signal ? 1 : 0))));
+  } finally {
+    await server.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`test: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

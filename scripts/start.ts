@@ -1,0 +1,122 @@
+/**
+ * `npm start`: the whole platform on one machine with its embedded defaults — the Temporal dev
+ * server (SQLite under the data directory, so runs survive restarts), the ServiceNow simulator,
+ * the worker and the API — in one terminal. Ctrl-C stops everything.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { loadConfig } from '../shared/config';
+import { spawnManaged, stopProcess, waitForPort } from './lib/processes';
+import { startTemporalDevServer, type DevServer } from './lib/temporal-dev-server';
+import { projectRoot } from './lib/tools';
+
+const COLORS = { temporal: 35, simulator: 36, worker: 33, api: 32, start: 1 } as const;
+type Name = keyof typeof COLORS;
+const useColor = process.stdout.isTTY;
+
+function say(name: Name, line: string): void {
+  const label = name.padEnd(9);
+  process.stdout.write(`${useColor ? `\x1b[${COLORS[name]}m${label}\x1b[0m` : label} | ${line}\n`);
+}
+
+function pipeLines(name: Name, child: ChildProcess): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffered = '';
+    stream?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) say(name, line);
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env, 'api');
+  const temporalPort = Number(process.env.TEMPORAL_PORT ?? 7233);
+  const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+  const externalTemporal = process.env.TEMPORAL_ADDRESS;
+  const children: { name: Name; process: ChildProcess }[] = [];
+  let temporal: DevServer | undefined;
+  let stopping = false;
+
+  const stopAll = async (code: number): Promise<never> => {
+    if (!stopping) {
+      stopping = true;
+      say('start', 'stopping…');
+      for (const child of [...children].reverse()) await stopProcess(child.process);
+      if (temporal) await temporal.stop();
+      say('start', 'stopped');
+    }
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+
+  let temporalAddress = externalTemporal;
+  if (!temporalAddress) {
+    say('start', `starting Temporal dev server on 127.0.0.1:${temporalPort} (data: ${join(config.dataDir, 'temporal.sqlite')})`);
+    temporal = await startTemporalDevServer({
+      port: temporalPort,
+      uiPort,
+      dbFile: join(config.dataDir, 'temporal.sqlite'),
+      onOutput: (line) => say('temporal', line),
+    }).catch((error: Error) => {
+      say('start', `cannot start Temporal: ${error.message}`);
+      say('start', `if port ${temporalPort} or ${uiPort} is taken, set TEMPORAL_PORT / TEMPORAL_UI_PORT, or TEMPORAL_ADDRESS to use a running server`);
+      return process.exit(1);
+    });
+    temporalAddress = temporal.address;
+  }
+
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_UI_URL: config.temporal.uiUrl,
+    PLATFORM_DATA_DIR: config.dataDir,
+    FORCE_COLOR: '0',
+  };
+  const launch = (name: Name, entry: string): void => {
+    const child = spawnManaged(process.execPath, ['--import', 'tsx', entry], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    pipeLines(name, child);
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      say('start', `${name} exited unexpectedly (code ${code}, signal ${signal}); stopping everything`);
+      void stopAll(1);
+    });
+    children.push({ name, process: child });
+  };
+
+  launch('simulator', 'simulators/servicenow/main.ts');
+  await waitForPort(config.simulator.port, 30_000, config.simulator.host);
+  launch('worker', 'workers/main.ts');
+  launch('api', 'api/main.ts');
+  await waitForPort(config.api.port, 60_000, config.api.host);
+
+  const api = config.api.publicBaseUrl;
+  const banner = [
+    '',
+    'The deployment platform is running (embedded defaults: GitOps repo, ServiceNow simulator).',
+    `  API                 ${api}   (health: ${api}/readyz)`,
+    `  Temporal UI         ${config.temporal.uiUrl}`,
+    `  Temporal gRPC       ${temporalAddress}`,
+    `  ServiceNow sim      http://${config.simulator.host}:${config.simulator.port}/sim/changes`,
+    `  GitOps repository   ${config.gitops.repoDir}`,
+    ...(config.devCiToken
+      ? [`  Dev CI token        ${config.devCiToken}`, `                      (development only; stored in ${config.devSecretsFile})`]
+      : []),
+    '',
+    'Try it (see README "Try it"): export TOKEN=<dev CI token>, then',
+    `  curl -s -X POST ${api}/v1/deployments -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
+    `    -d '{"project":"demo","service":"hello","environment":"dev","image":"registry.example.com/demo/hello:1.0.0@sha256:${'a'.repeat(64)}","port":8080,"route":{"host":"hello.demo.example.com"}}'`,
+    '',
+    'Press Ctrl-C to stop everything.',
+    '',
+  ];
+  for (const line of banner) say('start', line);
+}
+
+main().catch((error: unknown) => {
+  say('start', `failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,189 @@
+/**
+ * The one place configuration is read. `loadConfig(env)` is called once at process start and the
+ * result passed down explicitly; nothing reads the environment at import time.
+ *
+ * Every variable is documented in the README's configuration table. Secrets are marked (secret).
+ */
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { DEPLOY_TASK_QUEUE } from '../contracts/deploy';
+import { devSecretsPath, loadOrCreateDevSecrets } from './dev-secrets';
+import { loadEnvironmentPolicies, type EnvironmentPolicies } from './environments';
+
+export type ProcessRole = 'api' | 'worker' | 'simulator';
+
+export interface CiTokenGrant {
+  subject: string;
+  /** Projects the token may deploy; `*` means every project. */
+  projects: string[];
+}
+
+export interface PlatformConfig {
+  production: boolean;
+  dataDir: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  temporal: { address: string; namespace: string; uiUrl: string; taskQueue: string };
+  api: { host: string; port: number; publicBaseUrl: string; bodyLimitBytes: number };
+  /** CI tokens by sha256 of the token, so a lookup never compares secrets character by character. */
+  ciTokens: ReadonlyMap<string, CiTokenGrant>;
+  servicenow: { url: string; user: string; password: string; webhookSecret: string; timeoutMs: number };
+  simulator: { host: string; port: number; webhookUrl: string; dataFile: string };
+  gitops: { repoDir: string; branch: string };
+  environmentsFile: string;
+  environments: EnvironmentPolicies;
+  /** Set when development secrets were generated or read from the data directory. */
+  devSecretsFile?: string;
+  /** The development CI token, only outside production, so `npm start` can print it. */
+  devCiToken?: string;
+}
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const ciTokensSchema = z.record(
+  z.string().min(16, 'tokens must be at least 16 characters'),
+  z.object({
+    subject: z.string().min(1),
+    projects: z.array(z.string().min(1)).min(1),
+  }),
+);
+
+const envSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  PLATFORM_DATA_DIR: z.string().default('.data'),
+  PLATFORM_ENVIRONMENTS_FILE: z.string().default('config/environments.yaml'),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEPLOY_TASK_QUEUE),
+  TEMPORAL_UI_URL: z.string().url().optional(),
+  TEMPORAL_UI_PORT: port.default(8233),
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port.default(8080),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  PLATFORM_CI_TOKENS: z.string().optional(),
+  SERVICENOW_URL: z.string().url().optional(),
+  SERVICENOW_USER: z.string().optional(),
+  SERVICENOW_PASSWORD: z.string().optional(),
+  SERVICENOW_WEBHOOK_SECRET: z.string().optional(),
+  SERVICENOW_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  SIMULATOR_HOST: z.string().default('127.0.0.1'),
+  SIMULATOR_PORT: port.default(8090),
+  SIMULATOR_WEBHOOK_URL: z.string().url().optional(),
+  GITOPS_REPO_DIR: z.string().optional(),
+  GITOPS_BRANCH: z.string().default('main'),
+});
+
+/** Values that must never reach production however they were configured. */
+const WEAK_SECRETS = new Set(['changeme', 'secret', 'password', 'admin', 'test', 'dev']);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function parseCiTokens(json: string, problems: string[]): Map<string, CiTokenGrant> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    problems.push('PLATFORM_CI_TOKENS is not valid JSON (expected {"<token>": {"subject": "...", "projects": ["..."]}})');
+    return new Map();
+  }
+  const parsed = ciTokensSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      // Never echo the token itself: report the position only.
+      problems.push(`PLATFORM_CI_TOKENS entry ${issue.path.length > 1 ? `#${issue.path.slice(1).join('.')}` : ''}: ${issue.message}`);
+    }
+    return new Map();
+  }
+  return new Map(Object.entries(parsed.data).map(([token, grant]) => [hashToken(token), grant]));
+}
+
+/**
+ * Builds the configuration for one process. In production (NODE_ENV=production) every secret the
+ * role needs must be given and strong; elsewhere missing secrets fall back to development values
+ * generated once under the data directory.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = process.cwd()): PlatformConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const production = e.NODE_ENV === 'production';
+  const dataDir = resolve(cwd, e.PLATFORM_DATA_DIR);
+
+  const required: Record<ProcessRole, (keyof typeof e)[]> = {
+    api: ['PLATFORM_CI_TOKENS', 'SERVICENOW_WEBHOOK_SECRET'],
+    worker: ['SERVICENOW_URL', 'SERVICENOW_USER', 'SERVICENOW_PASSWORD'],
+    simulator: ['SERVICENOW_USER', 'SERVICENOW_PASSWORD', 'SERVICENOW_WEBHOOK_SECRET'],
+  };
+  if (production) {
+    for (const key of required[role]) {
+      if (!e[key]) problems.push(`${key} is required when NODE_ENV=production`);
+    }
+    for (const key of ['SERVICENOW_PASSWORD', 'SERVICENOW_WEBHOOK_SECRET'] as const) {
+      const value = e[key];
+      if (value && (value.length < 16 || WEAK_SECRETS.has(value.toLowerCase()))) {
+        problems.push(`${key} is too weak for production (at least 16 characters, not a default value)`);
+      }
+    }
+  }
+
+  const dev = production ? undefined : loadOrCreateDevSecrets(dataDir);
+  const ciTokens = e.PLATFORM_CI_TOKENS
+    ? parseCiTokens(e.PLATFORM_CI_TOKENS, problems)
+    : new Map(dev ? [[hashToken(dev.ciToken), { subject: 'dev-ci', projects: ['*'] }]] : []);
+
+  let environments: EnvironmentPolicies = {};
+  const environmentsFile = resolve(cwd, e.PLATFORM_ENVIRONMENTS_FILE);
+  try {
+    environments = loadEnvironmentPolicies(environmentsFile);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`).replace(/\/$/, '');
+  return {
+    production,
+    dataDir,
+    logLevel: e.LOG_LEVEL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: (e.TEMPORAL_UI_URL ?? `http://localhost:${e.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
+    },
+    api: { host: e.API_HOST, port: e.API_PORT, publicBaseUrl, bodyLimitBytes: e.API_BODY_LIMIT_BYTES },
+    ciTokens,
+    servicenow: {
+      url: (e.SERVICENOW_URL ?? `http://127.0.0.1:${e.SIMULATOR_PORT}`).replace(/\/$/, ''),
+      user: e.SERVICENOW_USER ?? 'platform.integration',
+      password: e.SERVICENOW_PASSWORD ?? dev?.servicenowPassword ?? '',
+      webhookSecret: e.SERVICENOW_WEBHOOK_SECRET ?? dev?.webhookSecret ?? '',
+      timeoutMs: e.SERVICENOW_TIMEOUT_MS,
+    },
+    simulator: {
+      host: e.SIMULATOR_HOST,
+      port: e.SIMULATOR_PORT,
+      webhookUrl: e.SIMULATOR_WEBHOOK_URL ?? `http://127.0.0.1:${e.API_PORT}/v1/webhooks/servicenow`,
+      dataFile: resolve(dataDir, 'servicenow-simulator.json'),
+    },
+    gitops: { repoDir: resolve(cwd, e.GITOPS_REPO_DIR ?? resolve(dataDir, 'gitops')), branch: e.GITOPS_BRANCH },
+    environmentsFile,
+    environments,
+    devSecretsFile: dev ? devSecretsPath(dataDir) : undefined,
+    devCiToken: e.PLATFORM_CI_TOKENS ? undefined : dev?.ciToken,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Starts the ServiceNow simulator: the Table API under `/api/now/table/change_request` (basic
+ * auth) and the approver's buttons under `/sim`. Records persist in `dataFile`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { simulatorApi } from './approvals';
+import type { Credentials } from './basic-auth';
+import { errorEnvelope, sendError } from './http-errors';
+import { ChangeStore, DEFAULT_FIRST_NUMBER, type ReadonlyChangeStore } from './store';
+import { tableApi } from './table-api';
+import type { WebhookTarget } from './webhook';
+
+export interface ServiceNowSimulatorOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  dataFile: string;
+  /** The integration user the Table API accepts. Secret. */
+  credentials: Credentials;
+  webhook: WebhookTarget;
+  log?: (message: string) => void;
+  /** Sequence of the first change number (CHG0030001 by default); ignored once the data file exists. */
+  firstNumber?: number;
+}
+
+export interface RunningServiceNowSimulator {
+  url: string;
+  port: number;
+  /** Read access to the records, for tests. */
+  store: ReadonlyChangeStore;
+  close(): Promise<void>;
+}
+
+export function createSimulatorApp(store: ChangeStore, options: Pick<ServiceNowSimulatorOptions, 'credentials' | 'webhook'>, log: (message: string) => void): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use('/api/now/table/change_request', tableApi(store, options.credentials, log));
+  app.use('/sim', simulatorApi(store, options.webhook, log));
+  app.use((req, res) => sendError(res, 404, 'Requested URI does not represent any resource', `${req.method} ${req.path} is not simulated`));
+  app.use(errorEnvelope(log));
+  return app;
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startServiceNowSimulator(options: ServiceNowSimulatorOptions): Promise<RunningServiceNowSimulator> {
+  const { host = '127.0.0.1', port, dataFile, credentials, webhook, log = () => {}, firstNumber = DEFAULT_FIRST_NUMBER } = options;
+  // Empty credentials would let an empty Authorization header in.
+  if (!credentials.user || !credentials.password) throw new Error('ServiceNow simulator needs a user and a password');
+  if (!webhook.secret) throw new Error('ServiceNow simulator needs a webhook secret to sign approvals');
+
+  const store = ChangeStore.open(dataFile, firstNumber);
+  const server = createServer(createSimulatorApp(store, { credentials, webhook }, log));
+  const address = await listen(server, port, host);
+  const shownHost = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    port: address.port,
+    store,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

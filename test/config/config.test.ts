@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ConfigError, hashToken, loadConfig } from '../../shared/config';
+import { parseDuration } from '../../shared/durations';
+import { projectRoot } from '../../scripts/lib/tools';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'platform-config-'));
+  dirs.push(dir);
+  return dir;
+}
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const base = (dataDir: string) => ({ PLATFORM_DATA_DIR: dataDir, PLATFORM_ENVIRONMENTS_FILE: join(projectRoot, 'config/environments.yaml') });
+
+describe('loadConfig', () => {
+  it('when nothing is configured outside production, then development secrets are generated once and reused', () => {
+    const dir = tempDir();
+    const first = loadConfig(base(dir), 'api');
+    const second = loadConfig(base(dir), 'worker');
+    assert.ok(first.devCiToken && first.devCiToken.length >= 32);
+    assert.equal(second.devCiToken, first.devCiToken);
+    assert.equal(second.servicenow.webhookSecret, first.servicenow.webhookSecret);
+    assert.equal(first.ciTokens.get(hashToken(first.devCiToken!))?.projects[0], '*');
+    assert.equal(statSync(join(dir, 'dev-secrets.json')).mode & 0o777, 0o600);
+    assert.deepEqual(Object.keys(first.environments), ['dev', 'staging', 'prod']);
+    assert.equal(first.environments.prod?.approval.deadlineMs, 72 * 3_600_000);
+    assert.deepEqual(first.environments.prod?.scan.blockSeverities, ['CRITICAL', 'HIGH']);
+  });
+
+  it('when NODE_ENV=production and secrets are missing, then it refuses naming each one and writes no dev secrets', () => {
+    const dir = tempDir();
+    assert.throws(
+      () => loadConfig({ ...base(dir), NODE_ENV: 'production' }, 'api'),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /PLATFORM_CI_TOKENS is required/);
+        assert.match(error.message, /SERVICENOW_WEBHOOK_SECRET is required/);
+        return true;
+      },
+    );
+    assert.throws(() => loadConfig({ ...base(dir), NODE_ENV: 'production' }, 'worker'), /SERVICENOW_PASSWORD is required/);
+    assert.throws(() => readFileSync(join(dir, 'dev-secrets.json')), /ENOENT/);
+  });
+
+  it('when production secrets are weak defaults, then it refuses', () => {
+    const env = { ...base(tempDir()), NODE_ENV: 'production', PLATFORM_CI_TOKENS: JSON.stringify({ 'a-token-of-enough-length': { subject: 'ci', projects: ['p'] } }), SERVICENOW_WEBHOOK_SECRET: 'changeme' };
+    assert.throws(() => loadConfig(env, 'api'), /SERVICENOW_WEBHOOK_SECRET is too weak/);
+  });
+
+  it('when CI tokens are malformed, then the error says where without echoing the token', () => {
+    const env = { ...base(tempDir()), PLATFORM_CI_TOKENS: JSON.stringify({ 'super-secret-token-value': { subject: 'ci' } }) };
+    assert.throws(
+      () => loadConfig(env, 'api'),
+      (error: unknown) => {
+        assert.match(String(error), /PLATFORM_CI_TOKENS/);
+        assert.doesNotMatch(String(error), /super-secret-token-value/);
+        return true;
+      },
+    );
+    assert.throws(() => loadConfig({ ...base(tempDir()), PLATFORM_CI_TOKENS: '{nope' }, 'api'), /not valid JSON/);
+  });
+
+  it('when the environment policy file is invalid, then the error names the file and the field', () => {
+    const dir = tempDir();
+    const file = join(dir, 'envs.yaml');
+    writeFileSync(file, 'environments:\n  prod:\n    cluster: local\n    approval: { required: true, deadline: soon }\n    scan: { required: true, blockSeverities: [SEVERE] }\n');
+    assert.throws(() => loadConfig({ ...base(dir), PLATFORM_ENVIRONMENTS_FILE: file }, 'api'), (error: unknown) => {
+      assert.match(String(error), /envs\.yaml/);
+      assert.match(String(error), /environments\.prod\.approval\.deadline/);
+      assert.match(String(error), /environments\.prod\.scan\.blockSeverities\.0/);
+      return true;
+    });
+  });
+
+  it('when a port is not a number, then it says which variable', () => {
+    assert.throws(() => loadConfig({ ...base(tempDir()), API_PORT: 'eighty' }, 'api'), /API_PORT/);
+  });
+});
+
+describe('parseDuration', () => {
+  it('when given units and sums, then it returns milliseconds', () => {
+    assert.equal(parseDuration('90s'), 90_000);
+    assert.equal(parseDuration('1h30m'), 5_400_000);
+    assert.equal(parseDuration('3d'), 259_200_000);
+  });
+  it('when given nonsense, then it explains the format', () => {
+    assert.throws(() => parseDuration('24 hours'), /use e\.g\. 90s/);
+    assert.throws(() => parseDuration(''), /not a duration/);
+  });
+});

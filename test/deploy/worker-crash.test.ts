@@ -1,0 +1,104 @@
+/**
+ * Durability: the worker process is killed with SIGKILL at the worst moments of a run — right
+ * after the change appeared in ServiceNow, while waiting for approval, right after the deploy
+ * commit landed — and a fresh worker process finishes the run with no duplicate change and no
+ * duplicate commit.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, it } from 'node:test';
+import { spawnManaged } from '../../scripts/lib/processes';
+import { projectRoot } from '../../scripts/lib/tools';
+import { GitOpsRepo } from '../helpers/fixtures';
+import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
+import { trivyReport } from '../helpers/fixtures';
+
+let platform: TestPlatform;
+const output: string[] = [];
+
+before(async () => {
+  platform = await startTestPlatform({ startWorker: false });
+});
+after(async () => {
+  await platform.stop();
+});
+
+function startWorkerProcess(label: string): ChildProcess {
+  const child = spawnManaged(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    cwd: projectRoot,
+    env: { ...process.env, ...platform.env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const collect = (chunk: Buffer): void => {
+    output.push(...chunk.toString().split('\n').filter(Boolean).map((line) => `${label}: ${line}`));
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return child;
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}\n${output.slice(-40).join('\n')}`);
+}
+
+async function changesOfRun(runId: string): Promise<{ number: string; state: string; close_code?: string }[]> {
+  const auth = Buffer.from(`${platform.config.servicenow.user}:${platform.config.servicenow.password}`).toString('base64');
+  const response = await fetch(`${platform.simulatorUrl}/api/now/table/change_request?sysparm_query=correlation_id=${runId}`, {
+    headers: { authorization: `Basic ${auth}`, accept: 'application/json' },
+  });
+  return ((await response.json()) as { result: { number: string; state: string; close_code?: string }[] }).result;
+}
+
+it('when the worker is killed mid-run three times, then a new worker finishes the run with one change and one commit per step', { timeout: 240_000 }, async () => {
+  const repo = new GitOpsRepo(platform.config.gitops.repoDir);
+  const image = `registry.example.com/payments/durable:2.0.0@${uniqueDigest()}`;
+  const started = await platform.http('POST', '/v1/deployments', deploymentBody({ service: 'durable', environment: 'staging', image, scanReport: trivyReport(image) }));
+  assert.equal(started.status, 202);
+  const { deploymentId, runId } = started.body as { deploymentId: string; runId: string };
+
+  // 1. Kill the worker the moment the change exists: the openChange activity may not have reported back.
+  let worker = startWorkerProcess('worker-1');
+  await until('the change to be opened', async () => ((await changesOfRun(runId)).length > 0 ? true : undefined));
+  await kill(worker);
+
+  // 2. A new worker picks the run up; kill it again while the run waits for approval.
+  worker = startWorkerProcess('worker-2');
+  const waiting = await platform.waitForStatus(deploymentId, 'awaiting_approval', 90_000);
+  await kill(worker);
+
+  // 3. Approve while no worker runs: the signal waits in Temporal. Kill the next worker right after the deploy commit.
+  const approved = await platform.simulator('approve', waiting.change!.number, 'ops.olga');
+  assert.equal(approved.body.webhook.status, 202);
+  worker = startWorkerProcess('worker-3');
+  await until('the deploy commit', () => (repo.commitsWithTrailer('Platform-Run', runId).length > 0 ? true : undefined));
+  await kill(worker);
+
+  // 4. The last worker finishes the run.
+  worker = startWorkerProcess('worker-4');
+  try {
+    const done = await platform.waitForStatus(deploymentId, 'succeeded', 120_000);
+    assert.equal(done.approval.approver, 'ops.olga');
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${output.slice(-60).join('\n')}`);
+  } finally {
+    await kill(worker);
+  }
+
+  const changes = await changesOfRun(runId);
+  assert.equal(changes.length, 1, 'exactly one change for the run');
+  assert.equal(changes[0]?.close_code, 'successful');
+  const keys = repo.commitsWithTrailer('Platform-Run', runId).map((c) => c.subject);
+  assert.equal(keys.length, 2, `one deploy and one mesh commit, got: ${keys.join(' | ')}`);
+});

@@ -1,0 +1,232 @@
+/**
+ * A whole platform for one test file: the ServiceNow simulator, a worker on its own task queue, and
+ * the API on an ephemeral port, all against the suite's real Temporal server. Nothing is mocked
+ * unless a test passes its own ports.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createDeployPorts } from '../../activities/adapters';
+import type { DeployPorts } from '../../activities/deploy';
+import { createApp } from '../../api/app';
+import { DeploymentService } from '../../api/deployments-service';
+import { freePort } from '../../scripts/lib/processes';
+import { loadConfig, type PlatformConfig } from '../../shared/config';
+import type { DeploymentStatus, DeploymentStatusView } from '../../shared/contracts/deploy';
+import { createLogger } from '../../shared/logger';
+import { startServiceNowSimulator } from '../../simulators/servicenow/server';
+import { createDeployWorker } from '../../workers/deploy-worker';
+import { quietWorkerRuntime, testTemporalAddress, workflowBundle } from './temporal';
+
+export const TEST_ENVIRONMENTS = `
+environments:
+  dev:
+    cluster: local
+    approval: { required: false }
+    scan: { required: false, blockSeverities: [CRITICAL] }
+    maxReplicas: 3
+  staging:
+    cluster: local
+    approval: { required: true, deadline: 1h }
+    scan: { required: true, blockSeverities: [CRITICAL] }
+  prod:
+    cluster: local
+    approval: { required: true, deadline: 72h }
+    scan: { required: true, blockSeverities: [CRITICAL, HIGH] }
+  hurry:
+    cluster: local
+    approval: { required: true, deadline: 3s }
+    scan: { required: false, blockSeverities: [CRITICAL] }
+`;
+
+export interface TestPlatformOptions {
+  /** Replace some ports (e.g. a failing cluster target); the rest are the real adapters. */
+  ports?: (real: DeployPorts) => Partial<DeployPorts>;
+  /** Skip the in-process worker (a test that runs workers as child processes). */
+  startWorker?: boolean;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  // Parsed JSON of arbitrary shape: each test asserts the fields it cares about.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+export interface TestPlatform {
+  config: PlatformConfig;
+  env: Record<string, string>;
+  client: Client;
+  deployments: DeploymentService;
+  apiUrl: string;
+  simulatorUrl: string;
+  dataDir: string;
+  tokens: { admin: string; payments: string };
+  webhookSecret: string;
+  http(method: string, path: string, body?: unknown, options?: { token?: string | null; headers?: Record<string, string>; raw?: string }): Promise<HttpResult>;
+  waitForStatus(id: string, wanted: DeploymentStatus | DeploymentStatus[], timeoutMs?: number): Promise<DeploymentStatusView>;
+  simulator(action: 'approve' | 'reject', changeNumber: string, approver?: string, comment?: string): Promise<HttpResult>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const DIGEST_A = `sha256:${'a1'.repeat(32)}`;
+
+export function uniqueDigest(): string {
+  return `sha256:${randomBytes(32).toString('hex')}`;
+}
+
+export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
+  const address = await testTemporalAddress();
+  const dataDir = mkdtempSync(join(tmpdir(), 'platform-test-'));
+  const environmentsFile = join(dataDir, 'environments.yaml');
+  writeFileSync(environmentsFile, TEST_ENVIRONMENTS);
+  const tokens = { admin: `admin-${randomBytes(16).toString('hex')}`, payments: `payments-${randomBytes(16).toString('hex')}` };
+  const webhookSecret = randomBytes(32).toString('hex');
+  const [apiPort, simPort] = [await freePort(), await freePort()];
+  const env: Record<string, string> = {
+    PLATFORM_DATA_DIR: dataDir,
+    PLATFORM_ENVIRONMENTS_FILE: environmentsFile,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    API_PORT: String(apiPort),
+    SIMULATOR_PORT: String(simPort),
+    SERVICENOW_URL: `http://127.0.0.1:${simPort}`,
+    SERVICENOW_USER: 'platform.integration',
+    SERVICENOW_PASSWORD: randomBytes(16).toString('hex'),
+    SERVICENOW_WEBHOOK_SECRET: webhookSecret,
+    PLATFORM_CI_TOKENS: JSON.stringify({
+      [tokens.admin]: { subject: 'ci-admin', projects: ['*'] },
+      [tokens.payments]: { subject: 'ci-payments', projects: ['payments'] },
+    }),
+    LOG_LEVEL: 'warn',
+  };
+  const config = loadConfig(env, 'api');
+  const logger = createLogger('test', 'warn');
+
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const deployments = new DeploymentService(client, { taskQueue: config.temporal.taskQueue });
+  const app = createApp({ config, deployments, logger });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(apiPort, '127.0.0.1', () => resolve(s));
+  });
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+
+  const simulator = await startServiceNowSimulator({
+    host: '127.0.0.1',
+    port: simPort,
+    dataFile: config.simulator.dataFile,
+    credentials: { user: config.servicenow.user, password: config.servicenow.password },
+    webhook: { url: `${apiUrl}/v1/webhooks/servicenow`, secret: webhookSecret },
+    // Change numbers are unique per ServiceNow instance; tests share one Temporal server.
+    firstNumber: 1_000_000 + Math.floor(Math.random() * 8_000_000),
+  });
+
+  quietWorkerRuntime();
+  const nativeConnection = await NativeConnection.connect({ address });
+  let worker: { worker: Worker; running: Promise<void> } | undefined;
+
+  const platform: TestPlatform = {
+    config,
+    env,
+    client,
+    deployments,
+    apiUrl,
+    simulatorUrl: simulator.url,
+    dataDir,
+    tokens,
+    webhookSecret,
+
+    async http(method, path, body, opts = {}) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      const token = opts.token === undefined ? tokens.admin : opts.token;
+      if (token) headers.authorization = `Bearer ${token}`;
+      if (body !== undefined || opts.raw !== undefined) headers['content-type'] ??= 'application/json';
+      const response = await fetch(`${path.startsWith('http') ? '' : apiUrl}${path}`, {
+        method,
+        headers,
+        body: opts.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.status, headers: response.headers, body: parsed };
+    },
+
+    async waitForStatus(id, wanted, timeoutMs = 60_000) {
+      const targets = Array.isArray(wanted) ? wanted : [wanted];
+      const deadline = Date.now() + timeoutMs;
+      let last: DeploymentStatusView | null | undefined;
+      while (Date.now() < deadline) {
+        const snapshot = await deployments.snapshot(id);
+        last = snapshot?.view;
+        if (last && targets.includes(last.status)) return last;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`deployment ${id} did not reach ${targets.join('/')} within ${timeoutMs} ms; last status: ${JSON.stringify(last)}`);
+    },
+
+    async simulator(action, changeNumber, approver = 'jane.approver', comment) {
+      return platform.http('POST', `${simulator.url}/sim/changes/${changeNumber}/${action}`, { approver, ...(comment ? { comment } : {}) }, { token: null });
+    },
+
+    async startWorker() {
+      const real = createDeployPorts(config);
+      const ports: DeployPorts = { ...real, ...(options.ports?.(real) ?? {}) };
+      const created = await createDeployWorker({
+        connection: nativeConnection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        ports,
+        workflowBundle: await workflowBundle(),
+      });
+      worker = { worker: created, running: created.run() };
+    },
+
+    async stopWorker() {
+      if (!worker) return;
+      worker.worker.shutdown();
+      await worker.running;
+      worker = undefined;
+    },
+
+    async stop() {
+      await platform.stopWorker();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await simulator.close();
+      await nativeConnection.close();
+      await connection.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+
+  if (options.startWorker !== false) await platform.startWorker();
+  return platform;
+}
+
+/** A valid deployment body; override what a test is about. */
+export function deploymentBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    project: 'payments',
+    service: 'ledger',
+    environment: 'dev',
+    image: `registry.example.com/payments/ledger:1.4.2@${uniqueDigest()}`,
+    port: 8080,
+    replicas: 2,
+    route: { host: 'ledger.payments.example.com', path: '/' },
+    ...overrides,
+  };
+}

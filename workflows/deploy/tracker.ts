@@ -1,0 +1,151 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  isCancellation,
+  setCurrentDetails,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type {
+  DeployInput,
+  DeployPhase,
+  DeploymentStatus,
+  DeploymentStatusView,
+  StepRecord,
+} from '../../shared/contracts/deploy';
+import type { ChangeOutcome, ChangeRecord } from '../../shared/domain';
+import { ChangeNumber, DeployStage, DeployStatus } from '../../shared/search-attributes';
+
+/** The failure type and message a person should see, unwrapped from Temporal's envelopes. */
+export function describeFailure(error: unknown): { type: string; message: string } {
+  if (isCancellation(error)) return { type: 'Cancelled', message: 'the deployment was cancelled' };
+  let cause: unknown = error;
+  while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
+  if (cause instanceof CancelledFailure) return { type: 'Cancelled', message: cause.message };
+  if (cause instanceof Error) return { type: cause.name, message: cause.message };
+  return { type: 'Error', message: String(cause) };
+}
+
+/**
+ * Keeps the run's status (what the `status` query returns) and mirrors it where operators look:
+ * search attributes and the run's current details in the Temporal UI.
+ */
+export class DeploymentTracker {
+  private readonly state: DeploymentStatusView;
+
+  constructor(input: DeployInput, deploymentId: string) {
+    const { request, policy } = input;
+    this.state = {
+      deploymentId,
+      project: request.project,
+      service: request.service,
+      environment: request.environment,
+      image: request.image.reference,
+      requestedBy: request.requestedBy,
+      status: 'running',
+      stage: 'scan',
+      startedAt: new Date().toISOString(),
+      steps: [],
+      approval: { required: policy.approval.required },
+      revisions: {},
+      compensationErrors: [],
+    };
+  }
+
+  view(): DeploymentStatusView {
+    return this.state;
+  }
+
+  get status(): DeploymentStatus {
+    return this.state.status;
+  }
+
+  /** Runs one stage, recording its start, end and outcome. */
+  async step<T>(stage: DeployPhase, run: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
+    this.enter(stage);
+    const record = this.begin(stage);
+    try {
+      const result = await run();
+      this.end(record, 'succeeded', detail?.(result));
+      return result;
+    } catch (error) {
+      this.end(record, 'failed', describeFailure(error).message);
+      throw error;
+    }
+  }
+
+  skip(stage: DeployPhase, reason: string): void {
+    const now = new Date().toISOString();
+    this.state.steps.push({ name: stage, status: 'skipped', startedAt: now, endedAt: now, detail: reason });
+  }
+
+  begin(name: string): StepRecord {
+    const record: StepRecord = { name, status: 'running', startedAt: new Date().toISOString() };
+    this.state.steps.push(record);
+    return record;
+  }
+
+  end(record: StepRecord, status: StepRecord['status'], detail?: string): void {
+    record.status = status;
+    record.endedAt = new Date().toISOString();
+    if (detail) record.detail = detail;
+  }
+
+  enter(stage: DeployPhase): void {
+    this.state.stage = stage;
+    upsertSearchAttributes([{ key: DeployStage, value: stage }]);
+    this.publish();
+  }
+
+  setStatus(status: DeploymentStatus): void {
+    this.state.status = status;
+    upsertSearchAttributes([{ key: DeployStatus, value: status }]);
+    this.publish();
+  }
+
+  patch(update: (state: DeploymentStatusView) => void): void {
+    update(this.state);
+    this.publish();
+  }
+
+  recordChange(change: ChangeRecord): void {
+    this.state.change = { number: change.number, sysId: change.sysId, url: change.url };
+    upsertSearchAttributes([{ key: ChangeNumber, value: change.number }]);
+    this.publish();
+  }
+
+  recordChangeOutcome(outcome: ChangeOutcome): void {
+    if (this.state.change) this.state.change.outcome = outcome;
+  }
+
+  recordError(error: unknown): void {
+    this.state.error = describeFailure(error);
+  }
+
+  finish(status: DeploymentStatus): void {
+    this.state.endedAt = new Date().toISOString();
+    this.state.stage = 'done';
+    upsertSearchAttributes([{ key: DeployStage, value: 'done' }]);
+    this.setStatus(status);
+  }
+
+  /** The run's current details in the Temporal UI (markdown). */
+  private publish(): void {
+    const s = this.state;
+    const lines = [
+      `**${s.status}** at stage \`${s.stage}\``,
+      `${s.service} → ${s.project}/${s.environment}, image \`${s.image}\``,
+    ];
+    if (s.change) lines.push(`Change ${s.change.number}${s.change.outcome ? ` (${s.change.outcome})` : ''}`);
+    if (s.approval.required) {
+      lines.push(
+        s.approval.decision
+          ? `Approval: ${s.approval.decision}${s.approval.approver ? ` by ${s.approval.approver}` : ''}`
+          : `Approval: pending${s.approval.deadline ? ` until ${s.approval.deadline}` : ''}`,
+      );
+    }
+    if (s.error) lines.push(`Error: ${s.error.type}: ${s.error.message}`);
+    setCurrentDetails(lines.join('\n\n'));
+  }
+}

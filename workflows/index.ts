@@ -1,0 +1,2 @@
+// The worker's workflow bundle entry: every workflow the platform runs, and nothing else.
+export { deployWorkflow } from './deploy/workflow';
