@@ -16,6 +16,12 @@ export interface DevServerOptions {
   /** Where the server's own output goes; discarded when omitted. */
   onOutput?: (line: string) => void;
   startTimeoutMs?: number;
+  /**
+   * Let the parent exit while the server runs (it is still killed on exit). For a test file that
+   * owns its server: otherwise the server's pipes keep the file's process alive until the test
+   * runner kills it, and then no cleanup runs.
+   */
+  unref?: boolean;
 }
 
 export interface DevServer {
@@ -64,6 +70,10 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
   await Promise.race([waitForPort(port, options.startTimeoutMs ?? 60_000), exitedEarly]);
   if (options.uiPort) await Promise.race([waitForPort(options.uiPort, 30_000), exitedEarly]);
   exitedEarly.catch(() => undefined);
+  if (options.unref) {
+    child.unref();
+    for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
+  }
 
   return {
     address: `127.0.0.1:${port}`,

@@ -10,7 +10,10 @@ let ownServer: Promise<DevServer> | undefined;
 export async function testTemporalAddress(): Promise<string> {
   const shared = process.env.TEMPORAL_TEST_ADDRESS;
   if (shared) return shared;
-  ownServer ??= startTemporalDevServer();
+  if (!ownServer) {
+    ownServer = startTemporalDevServer({ unref: true });
+    process.once('SIGTERM', () => void stopOwnTemporal().finally(() => process.exit(143)));
+  }
   return (await ownServer).address;
 }
 

@@ -26,8 +26,11 @@ function findHelm(): string | undefined {
   }
 }
 
-const helm = findHelm();
-if (!helm) throw new Error("no helm binary: run 'npm run setup -- --with-helm' or set HELM_BIN");
+function noHelm(): never {
+  throw new Error("no helm binary: run 'npm run setup -- --with-helm' or set HELM_BIN");
+}
+
+const helm = findHelm() ?? noHelm();
 
 /** Lints the chart strictly (a failing lint throws) and returns the objects `helm template` prints. */
 function helmTemplate(files: Record<string, string>, releaseName: string): unknown[] {

@@ -100,8 +100,12 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
 
   const namespace = projectNamespace(request.project, request.environment);
   const saga = new Saga();
-  const audit = (): ApplyRequest['audit'] => ({
-    title: `Deploy ${request.service} ${request.image.digest.slice(0, 19)} to ${namespace}`,
+  const titles = {
+    deploy: `Deploy ${request.service} ${request.image.digest.slice(0, 19)} to ${namespace}`,
+    wireMesh: `Route ${request.route.host}${request.route.path} to ${request.service} in ${namespace}`,
+  };
+  const audit = (step: keyof typeof titles): ApplyRequest['audit'] => ({
+    title: titles[step],
     deploymentId,
     runId,
     changeNumber: change?.number,
@@ -173,7 +177,7 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
         content,
       ]),
     );
-    saga.add('deploy', () => undo.rollbackManifests({ idempotencyKey: idempotencyKey('deploy'), audit: audit() }));
+    saga.add('deploy', () => undo.rollbackManifests({ idempotencyKey: idempotencyKey('deploy'), audit: audit('deploy') }));
     const deployed = await tracker.step(
       'deploy',
       () =>
@@ -181,14 +185,14 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
           idempotencyKey: idempotencyKey('deploy'),
           location: location('app'),
           manifests: release.manifests.filter((m) => m.component === 'app'),
-          audit: audit(),
+          audit: audit('deploy'),
           extraFiles: chartFiles,
         }),
       (r) => `revision ${r.revision.slice(0, 12)}${r.changed ? '' : ' (already in place)'}`,
     );
     tracker.patch((s) => (s.revisions.deploy = deployed.revision));
 
-    saga.add('wireMesh', () => undo.rollbackManifests({ idempotencyKey: idempotencyKey('wireMesh'), audit: audit() }));
+    saga.add('wireMesh', () => undo.rollbackManifests({ idempotencyKey: idempotencyKey('wireMesh'), audit: audit('wireMesh') }));
     const meshed = await tracker.step(
       'wireMesh',
       () =>
@@ -196,7 +200,7 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
           idempotencyKey: idempotencyKey('wireMesh'),
           location: location('mesh'),
           manifests: release.manifests.filter((m) => m.component === 'mesh'),
-          audit: audit(),
+          audit: audit('wireMesh'),
         }),
       (r) => `revision ${r.revision.slice(0, 12)}`,
     );
