@@ -11,8 +11,20 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
+# ---- toolchain: native modules (better-sqlite3) compile when no prebuilt binary is reachable ----
+FROM ${NODE_IMAGE} AS toolchain
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+
+# ---- deps: production dependencies only, compiled here so the runtime image needs no compiler ----
+FROM toolchain AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
 # ---- build: full dependencies, TypeScript -> dist/ ----
-FROM ${NODE_IMAGE} AS build
+FROM toolchain AS build
 WORKDIR /app
 # Lockfile first: the dependency layer is reused until package*.json change.
 COPY package.json package-lock.json ./
@@ -41,7 +53,7 @@ WORKDIR /app
 # (which include @temporalio/worker's bundler) must be complete. npm ci runs no prestart/pretest
 # hooks here, so scripts/setup.sh (dev tooling) is not needed in the image.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # Environment policy (PLATFORM_ENVIRONMENTS_FILE defaults to config/environments.yaml under /app).
 COPY config ./config

@@ -1,10 +1,11 @@
 import type { RequestHandler, Response } from 'express';
-import { hashToken, type CiTokenGrant } from '../shared/config';
+import { hashToken, type CiTokenGrant, type Role } from '../shared/config';
 import { NotAllowedError, NotAuthenticatedError } from './errors';
 
 export interface Principal extends CiTokenGrant {
   /** Lets the caller act on `project`. */
   mayDeploy(project: string): boolean;
+  hasRole(role: Role): boolean;
 }
 
 /** The authenticated caller, set by `requireBearerToken`. */
@@ -34,6 +35,7 @@ export function requireBearerToken(tokens: ReadonlyMap<string, CiTokenGrant>): R
     const principal: Principal = {
       ...grant,
       mayDeploy: (project) => grant.projects.includes('*') || grant.projects.includes(project),
+      hasRole: (role) => grant.roles.includes(role),
     };
     res.locals.principal = principal;
     next();
@@ -43,5 +45,12 @@ export function requireBearerToken(tokens: ReadonlyMap<string, CiTokenGrant>): R
 export function assertMayDeploy(principal: Principal, project: string): void {
   if (!principal.mayDeploy(project)) {
     throw new NotAllowedError(`token of ${principal.subject} may not deploy project "${project}"`);
+  }
+}
+
+/** Refuses with 403 unless the caller holds one of `roles`; the message names what is needed. */
+export function assertRole(principal: Principal, roles: Role[], action: string): void {
+  if (!roles.some((role) => principal.hasRole(role))) {
+    throw new NotAllowedError(`${principal.subject} may not ${action}: needs ${roles.join(' or ')}`);
   }
 }

@@ -13,10 +13,17 @@ import { loadEnvironmentPolicies, type EnvironmentPolicies } from './environment
 
 export type ProcessRole = 'api' | 'worker' | 'simulator';
 
+/**
+ * Roles beyond deploying: `platform-admin` (global configuration, landing zones),
+ * `tenant-admin:<tenant>` (that tenant's configuration), `project-owner:<project>` (that project's).
+ */
+export type Role = 'platform-admin' | `tenant-admin:${string}` | `project-owner:${string}`;
+
 export interface CiTokenGrant {
   subject: string;
   /** Projects the token may deploy; `*` means every project. */
   projects: string[];
+  roles: Role[];
 }
 
 export interface PlatformConfig {
@@ -43,7 +50,15 @@ const ciTokensSchema = z.record(
   z.string().min(16, 'tokens must be at least 16 characters'),
   z.object({
     subject: z.string().min(1),
-    projects: z.array(z.string().min(1)).min(1),
+    projects: z.array(z.string().min(1)).default([]),
+    roles: z
+      .array(
+        z.custom<Role>(
+          (value) => typeof value === 'string' && /^(platform-admin|tenant-admin:[a-z][-a-z0-9]*|project-owner:[a-z][-a-z0-9]*)$/.test(value),
+          'roles are platform-admin, tenant-admin:<tenant> or project-owner:<project>',
+        ),
+      )
+      .default([]),
   }),
 );
 
@@ -142,7 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
   const dev = production ? undefined : loadOrCreateDevSecrets(dataDir);
   const ciTokens = e.PLATFORM_CI_TOKENS
     ? parseCiTokens(e.PLATFORM_CI_TOKENS, problems)
-    : new Map(dev ? [[hashToken(dev.ciToken), { subject: 'dev-ci', projects: ['*'] }]] : []);
+    : new Map(dev ? [[hashToken(dev.ciToken), { subject: 'dev-ci', projects: ['*'], roles: ['platform-admin'] as Role[] }]] : []);
 
   let environments: EnvironmentPolicies = {};
   const environmentsFile = resolve(cwd, e.PLATFORM_ENVIRONMENTS_FILE);

@@ -149,7 +149,7 @@ const service = (name: string): ComposeService => {
 };
 
 describe('docker-compose.yml', () => {
-  void test('parses with docker-compose 1.29.2 and has the expected services', () => {
+  test('parses with docker-compose 1.29.2 and has the expected services', () => {
     assert.deepEqual(Object.keys(config.services).sort(), [
       'api',
       'postgresql',
@@ -162,7 +162,7 @@ describe('docker-compose.yml', () => {
     ]);
   });
 
-  void test('PostgreSQL has a healthcheck and keeps its data in a named volume', () => {
+  test('PostgreSQL has a healthcheck and keeps its data in a named volume', () => {
     const pg = service('postgresql');
     assert.match(asList(pg.healthcheck?.test).join(' '), /pg_isready/);
     const data = (raw.services.postgresql?.volumes ?? []).find((v) => typeof v === 'string' && v.endsWith(':/var/lib/postgresql/data'));
@@ -171,7 +171,7 @@ describe('docker-compose.yml', () => {
     assert.ok(config.volumes && volumeName in config.volumes, `${volumeName} is a named volume declared at the top level`);
   });
 
-  void test('Temporal images are pinned, server and admin-tools at the same version, no deprecated auto-setup', () => {
+  test('Temporal images are pinned, server and admin-tools at the same version, no deprecated auto-setup', () => {
     const images = Object.fromEntries(Object.entries(config.services).map(([name, s]) => [name, s.image ?? '']));
     for (const [name, image] of Object.entries(images)) {
       if (config.services[name]?.build) continue; // our own image
@@ -186,7 +186,7 @@ describe('docker-compose.yml', () => {
     assert.equal(service('temporal').environment?.POSTGRES_SEEDS, 'postgresql');
   });
 
-  void test('start order: schema before server, init after the server, worker and API after init', () => {
+  test('start order: schema before server, init after the server, worker and API after init', () => {
     assert.deepEqual(dependsOn(service('temporal-schema')), { postgresql: 'service_healthy' });
     assert.deepEqual(dependsOn(service('temporal')), { 'temporal-schema': 'service_completed_successfully' });
     assert.deepEqual(dependsOn(service('temporal-init')), { temporal: 'service_healthy' });
@@ -194,7 +194,7 @@ describe('docker-compose.yml', () => {
     assert.equal(dependsOn(service('api'))['temporal-init'], 'service_completed_successfully');
   });
 
-  void test('the init job registers every custom search attribute, as Keyword', () => {
+  test('the init job registers every custom search attribute, as Keyword', () => {
     const init = service('temporal-init');
     assert.match(init.image ?? '', /^temporalio\/admin-tools:/);
     const args = asList(init.command);
@@ -207,7 +207,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  void test('the init and schema scripts are mounted from deploy/compose/temporal and are valid sh', () => {
+  test('the init and schema scripts are mounted from deploy/compose/temporal and are valid sh', () => {
     for (const name of ['temporal-init', 'temporal-schema']) {
       const s = service(name);
       const mount = (s.volumes ?? []).find((v) => (typeof v === 'string' ? v : v.target).includes('/platform-init'));
@@ -222,7 +222,7 @@ describe('docker-compose.yml', () => {
     assert.ok(existsSync(join(projectRoot, 'deploy/compose/temporal/dynamicconfig/production-sql.yaml')));
   });
 
-  void test('worker and API run the platform image with production settings', () => {
+  test('worker and API run the platform image with production settings', () => {
     for (const name of ['api', 'worker', 'servicenow-simulator']) {
       const s = service(name);
       assert.ok(s.build, `${name} is built from the Dockerfile`);
@@ -236,7 +236,7 @@ describe('docker-compose.yml', () => {
     assert.equal(service('api').environment?.SERVICENOW_PASSWORD, undefined);
   });
 
-  void test('the worker data directory is a named volume shared with the API', () => {
+  test('the worker data directory is a named volume shared with the API', () => {
     const dataDir = service('worker').environment?.PLATFORM_DATA_DIR;
     assert.ok(dataDir, 'PLATFORM_DATA_DIR is set');
     const volumeAt = (name: string): string | undefined => {
@@ -249,7 +249,7 @@ describe('docker-compose.yml', () => {
     assert.ok(service('worker').hostname, 'stable hostname (GitOps lock files record it)');
   });
 
-  void test('the API has a healthcheck on its own port', () => {
+  test('the API has a healthcheck on its own port', () => {
     const api = service('api');
     const check = asList(api.healthcheck?.test).join(' ');
     assert.match(check, /\/(readyz|healthz)/);
@@ -257,7 +257,7 @@ describe('docker-compose.yml', () => {
     assert.ok(portMappings(api).some((p) => p.target === 8080 && p.published === '8080'));
   });
 
-  void test('the Temporal UI serves on 8080 inside and is published on 8233', () => {
+  test('the Temporal UI serves on 8080 inside and is published on 8233', () => {
     const ui = service('temporal-ui');
     assert.match(ui.image ?? '', /^temporalio\/ui:\d/);
     const published = portMappings(ui).find((p) => p.target === 8080);
@@ -267,7 +267,7 @@ describe('docker-compose.yml', () => {
     assert.ok(ui.environment && 'TEMPORAL_CODEC_ENDPOINT' in ui.environment, 'the codec endpoint can be configured');
   });
 
-  void test('the ServiceNow simulator only runs with the simulator profile', () => {
+  test('the ServiceNow simulator only runs with the simulator profile', () => {
     assert.deepEqual(service('servicenow-simulator').profiles, ['simulator']);
     for (const [name, s] of Object.entries(config.services)) {
       if (name !== 'servicenow-simulator') assert.equal(s.profiles, undefined, `${name} runs without a profile`);
@@ -275,7 +275,7 @@ describe('docker-compose.yml', () => {
     assert.match(service('servicenow-simulator').environment?.SIMULATOR_WEBHOOK_URL ?? '', /^http:\/\/api:8080\/v1\/webhooks\/servicenow$/);
   });
 
-  void test('secrets come only from the environment, as required variables', () => {
+  test('secrets come only from the environment, as required variables', () => {
     const text = readFileSync(composeFile, 'utf8');
     for (const name of SECRET_VARS) {
       assert.match(text, new RegExp(`\\$\\{${name}:\\?[^}]+\\}`), `${name} uses \${${name}:?...}`);
@@ -292,7 +292,7 @@ describe('docker-compose.yml', () => {
     assert.equal(service('postgresql').environment?.POSTGRES_PASSWORD, REQUIRED_ENV.POSTGRES_PASSWORD);
   });
 
-  void test('without the required secrets, compose refuses and names the missing variable', () => {
+  test('without the required secrets, compose refuses and names the missing variable', () => {
     const none = compose(['config'], {});
     assert.notEqual(none.status, 0, 'config must fail with no secrets at all');
     for (const name of Object.keys(REQUIRED_ENV)) {
@@ -307,7 +307,7 @@ describe('docker-compose.yml', () => {
     assert.match(blank.stderr, /SERVICENOW_WEBHOOK_SECRET/);
   });
 
-  void test('deploy/compose/env.example lists every required variable and holds no value for a secret', () => {
+  test('deploy/compose/env.example lists every required variable and holds no value for a secret', () => {
     const example = readFileSync(join(projectRoot, 'deploy/compose/env.example'), 'utf8');
     for (const name of Object.keys(REQUIRED_ENV)) assert.match(example, new RegExp(`^${name}=`, 'm'), name);
     for (const name of SECRET_VARS) assert.match(example, new RegExp(`^${name}=$`, 'm'), `${name} is left empty`);
@@ -322,7 +322,7 @@ describe('entry points: compose commands map to TypeScript sources', () => {
       .map(([name, s]) => [name, s.command ? asList(s.command) : defaultCmd]);
   };
 
-  void test('the image default CMD runs the API; worker and simulator override it', () => {
+  test('the image default CMD runs the API; worker and simulator override it', () => {
     const map = Object.fromEntries(commands().map(([name, command]) => [name, sourceOf(command)]));
     assert.deepEqual(map, {
       api: 'api/main.ts',
@@ -337,7 +337,7 @@ describe('entry points: compose commands map to TypeScript sources', () => {
     ['worker', 'workers/main.ts'],
     ['servicenow-simulator', 'simulators/servicenow/main.ts'],
   ] as const) {
-    void test(`${label}: ${source} exists and is compiled by tsconfig.build.json`, () => {
+    test(`${label}: ${source} exists and is compiled by tsconfig.build.json`, () => {
       assert.ok(existsSync(join(projectRoot, source)), `${source} does not exist (yet): dist/${source.replace(/\.ts$/, '.js')} would be missing from the image`);
       const top = source.split('/')[0] ?? '';
       assert.ok(buildIncludes().includes(top), `${top} is in tsconfig.build.json "include"`);
@@ -349,33 +349,37 @@ describe('Dockerfile (loose lint)', () => {
   const text = (): string => readFileSync(dockerfile, 'utf8');
   const instructions = (): [string, string][] => dockerfileInstructions(text());
 
-  void test('multi-stage on node:20-bookworm-slim: npm ci + build, then production dependencies only', () => {
+  test('multi-stage on node:20-bookworm-slim: npm ci + build, then production dependencies only', () => {
     const from = instructions().filter(([k]) => k === 'FROM').map(([, rest]) => rest);
     assert.ok(from.length >= 2, 'at least a build and a runtime stage');
     const arg = /ARG NODE_IMAGE=(\S+)/.exec(text())?.[1];
+    const stages = new Set<string>();
     for (const stage of from) {
-      const image = stage.split(/\s+/)[0] ?? '';
-      assert.equal(image === '${NODE_IMAGE}' ? arg : image, 'node:20-bookworm-slim', stage);
+      const [image = '', , alias] = stage.split(/\s+/);
+      // A stage starts from the node image or from an earlier stage of this file.
+      if (!stages.has(image)) assert.equal(image === '${NODE_IMAGE}' ? arg : image, 'node:20-bookworm-slim', stage);
+      if (alias) stages.add(alias);
     }
     const runs = instructions().filter(([k]) => k === 'RUN').map(([, rest]) => rest);
     assert.ok(runs.some((r) => /\bnpm ci\b(?!.*--omit=dev)/.test(r)), 'build stage: npm ci');
     assert.ok(runs.some((r) => /\bnpm run build\b/.test(r)), 'build stage: npm run build');
-    assert.ok(runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r)), 'runtime stage: npm ci --omit=dev');
+    assert.ok(runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r)), 'deps stage: npm ci --omit=dev');
     assert.ok(runs.some((r) => /apt-get install[^&]*\bgit\b/.test(r)), 'git is installed (GitOps target)');
     const copies = instructions().filter(([k]) => k === 'COPY').map(([, rest]) => rest);
     assert.ok(copies.some((c) => /--from=build\s+\/app\/dist\s/.test(c)), 'runtime copies dist from the build stage');
+    assert.ok(copies.some((c) => /--from=deps\s+\/app\/node_modules\s/.test(c)), 'runtime copies production node_modules from the deps stage');
     assert.ok(copies.some((c) => /^config\s/.test(c)), 'runtime copies config/ (environment policy)');
     assert.ok(copies.some((c) => /package-lock\.json/.test(c)), 'npm ci needs the lockfile');
   });
 
-  void test('the build stage copies every directory tsconfig.build.json compiles', () => {
+  test('the build stage copies every directory tsconfig.build.json compiles', () => {
     const copied = instructions()
       .filter(([k, rest]) => k === 'COPY' && !rest.startsWith('--from'))
       .flatMap(([, rest]) => rest.split(/\s+/).slice(0, -1));
     for (const dir of buildIncludes()) assert.ok(copied.includes(dir), `COPY ${dir}`);
   });
 
-  void test('runs as a non-root user', () => {
+  test('runs as a non-root user', () => {
     const users = instructions().filter(([k]) => k === 'USER').map(([, rest]) => rest.trim());
     const last = users.at(-1);
     assert.ok(last, 'the Dockerfile sets USER');
@@ -385,7 +389,7 @@ describe('Dockerfile (loose lint)', () => {
     assert.ok(kinds.lastIndexOf('USER') > kinds.lastIndexOf('FROM'), 'USER is set in the runtime stage');
   });
 
-  void test('bakes in no secret', () => {
+  test('bakes in no secret', () => {
     for (const [keyword, rest] of instructions()) {
       if (keyword !== 'ENV' && keyword !== 'ARG') continue;
       assert.doesNotMatch(rest, /(PASSWORD|SECRET|TOKEN|PRIVATE_KEY|CI_TOKENS)/i, `${keyword} ${rest}`);
@@ -395,7 +399,7 @@ describe('Dockerfile (loose lint)', () => {
     for (const entry of ['.env', '.data', '.git', '.tools']) assert.ok(ignore.includes(entry), `.dockerignore excludes ${entry}`);
   });
 
-  void test('.dockerignore keeps the build context small without hiding what the Dockerfile copies', () => {
+  test('.dockerignore keeps the build context small without hiding what the Dockerfile copies', () => {
     const ignore = readFileSync(join(projectRoot, '.dockerignore'), 'utf8')
       .split(/\r?\n/)
       .map((l) => l.trim())
@@ -407,7 +411,7 @@ describe('Dockerfile (loose lint)', () => {
     for (const path of copied) assert.ok(!ignore.includes(path), `${path} is copied but ignored`);
   });
 
-  void test('PID 1 forwards signals and the default CMD is the API', () => {
+  test('PID 1 forwards signals and the default CMD is the API', () => {
     assert.match(text(), /ENTRYPOINT \["\/usr\/bin\/tini", "--"\]/);
     assert.deepEqual(dockerfileCmd(), ['node', 'dist/api/main.js']);
   });
@@ -446,7 +450,7 @@ describe('deploy/compose/temporal/init-namespace.sh against a Temporal dev serve
     return (JSON.parse(result.stdout) as { customAttributes?: Record<string, string> }).customAttributes ?? {};
   };
 
-  void test('creates the namespace and registers exactly the compose list, and a second run changes nothing', () => {
+  test('creates the namespace and registers exactly the compose list, and a second run changes nothing', () => {
     const args = asList(service('temporal-init').command).slice(1);
     const first = run(`compose-init-${suffix}`, args);
     assert.equal(first.status, 0, first.output);
@@ -461,14 +465,14 @@ describe('deploy/compose/temporal/init-namespace.sh against a Temporal dev serve
     assert.match(second.output, /ready with 7 custom search attributes/);
   });
 
-  void test('an attribute registered with another type fails the job, naming it', () => {
+  test('an attribute registered with another type fails the job, naming it', () => {
     assert.equal(run(`compose-conflict-${suffix}`, ['DeployStage=Keyword']).status, 0);
     const conflict = run(`compose-conflict-${suffix}`, ['DeployStage=Text']);
     assert.notEqual(conflict.status, 0);
     assert.match(conflict.output, /DeployStage.*Keyword, not Text/);
   });
 
-  void test('rejects a malformed argument before touching the server', () => {
+  test('rejects a malformed argument before touching the server', () => {
     const bad = run(`compose-bad-${suffix}`, ['Deploy-Stage=Keyword']);
     assert.notEqual(bad.status, 0);
     assert.match(bad.output, /bad search attribute name/);

@@ -102,7 +102,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     SERVICENOW_PASSWORD: randomBytes(16).toString('hex'),
     SERVICENOW_WEBHOOK_SECRET: webhookSecret,
     PLATFORM_CI_TOKENS: JSON.stringify({
-      [tokens.admin]: { subject: 'ci-admin', projects: ['*'] },
+      [tokens.admin]: { subject: 'ci-admin', projects: ['*'], roles: ['platform-admin'] },
       [tokens.payments]: { subject: 'ci-payments', projects: ['payments'] },
     }),
     LOG_LEVEL: 'warn',
