@@ -46,12 +46,15 @@ export function judgeScan(findings: ScanFindings, policy: EnvironmentPolicy['sca
   if (!findings.available) {
     return {
       scanner: findings.scanner,
+      scanned: false,
       passed: !policy.required,
       counts,
       blockedSeverities: blocked,
       blockingFindings: 0,
       worst: [],
-      ...(policy.required ? { reason: `the environment requires an image scan, but none is available: ${findings.reason}` } : {}),
+      ...(policy.required
+        ? { reason: `the environment requires an image scan, but none is available: ${findings.reason}` }
+        : { note: `not scanned (allowed here): ${findings.reason}` }),
     };
   }
 
@@ -60,6 +63,7 @@ export function judgeScan(findings: ScanFindings, policy: EnvironmentPolicy['sca
   const blocking = sorted.filter((f) => blocked.includes(f.severity));
   return {
     scanner: findings.scanner,
+    scanned: true,
     passed: blocking.length === 0,
     counts,
     blockedSeverities: blocked,

@@ -40,6 +40,8 @@ export type SeverityCounts = Record<Severity, number>;
 
 export interface ScanSummary {
   scanner: string;
+  /** False when nothing was scanned (no report); `note` says why it still passed, if it did. */
+  scanned: boolean;
   passed: boolean;
   counts: SeverityCounts;
   /** Severities the environment blocks. */
@@ -50,6 +52,8 @@ export interface ScanSummary {
   worst: ScanFinding[];
   /** Why the scan failed, in one sentence, when `passed` is false. */
   reason?: string;
+  /** Why an unscanned image was allowed (the environment does not require a scan). */
+  note?: string;
 }
 
 export interface EnvironmentPolicy {

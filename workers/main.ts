@@ -5,17 +5,18 @@
 import { NativeConnection, Runtime, makeTelemetryFilterString, DefaultLogger } from '@temporalio/worker';
 import { createDeployPorts } from '../activities/adapters';
 import { loadConfig } from '../shared/config';
-import { createLogger } from '../shared/logger';
+import { createLogger, type LogLevel } from '../shared/logger';
 import { createDeployWorker } from './deploy-worker';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, 'worker');
   const logger = createLogger('worker', config.logLevel);
-  const sdkLevel = config.logLevel === 'debug' ? 'DEBUG' : config.logLevel === 'info' ? 'INFO' : config.logLevel === 'warn' ? 'WARN' : 'ERROR';
+  // The SDK's own INFO lines (worker state changes) are noise in an operator's log; its warnings
+  // and errors (activity failures, workflow log.warn/error) go through our logger.
+  const sdkLevel = config.logLevel === 'debug' ? 'DEBUG' : config.logLevel === 'error' ? 'ERROR' : 'WARN';
+  const toOurs: Record<string, LogLevel> = { TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
   Runtime.install({
-    logger: new DefaultLogger(sdkLevel === 'INFO' ? 'WARN' : sdkLevel, (entry) =>
-      logger[entry.level === 'TRACE' || entry.level === 'DEBUG' ? 'debug' : entry.level === 'INFO' ? 'info' : entry.level === 'WARN' ? 'warn' : 'error'](entry.message, entry.meta),
-    ),
+    logger: new DefaultLogger(sdkLevel, (entry) => logger[toOurs[entry.level] ?? 'info'](entry.message, entry.meta)),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
   });
   const connection = await NativeConnection.connect({ address: config.temporal.address });

@@ -15,24 +15,7 @@ import { workflowBundle } from '../helpers/temporal';
 let platform: TestPlatform;
 let repo: GitOpsRepo;
 
-interface SimChange {
-  number: string;
-  state: string;
-  approval: string;
-  close_code?: string;
-  close_notes?: string;
-  correlation_id: string;
-  type: string;
-}
 
-async function changesOfRun(runId: string): Promise<SimChange[]> {
-  const auth = Buffer.from(`${platform.config.servicenow.user}:${platform.config.servicenow.password}`).toString('base64');
-  const response = await fetch(`${platform.simulatorUrl}/api/now/table/change_request?sysparm_query=correlation_id=${runId}`, {
-    headers: { authorization: `Basic ${auth}`, accept: 'application/json' },
-  });
-  assert.equal(response.status, 200);
-  return ((await response.json()) as { result: SimChange[] }).result;
-}
 
 function image(service = 'ledger', digest = uniqueDigest()): string {
   return `registry.example.com/payments/${service}:1.4.2@${digest}`;
@@ -61,6 +44,7 @@ describe('deploy pipeline', () => {
     assert.ok(waiting.approval.deadline);
     assert.equal(waiting.scan?.counts.HIGH, 1);
     assert.equal(waiting.scan?.passed, true);
+    assert.equal(waiting.scan?.scanned, true);
 
     const approved = await platform.simulator('approve', waiting.change!.number, 'jane.approver', 'looks good');
     assert.equal(approved.status, 200, JSON.stringify(approved.body));
@@ -93,11 +77,11 @@ describe('deploy pipeline', () => {
     assert.equal(meshFiles.length, 2, meshFiles.join(','));
     const deployment = repo.show(appFiles.find((f) => f.includes('deployment')) ?? '');
     assert.match(deployment, new RegExp(img.split(':1.4.2')[0]!.replace(/\./g, '\\.') + '@sha256:'), 'image pinned by digest');
-    const runCommits = repo.commitsWithTrailer('Platform-Run', done.deploymentId === id ? started.body.runId : '');
+    const runCommits = repo.commitsWithTrailer('Platform-Run', started.body.runId);
     assert.equal(runCommits.length, 2, 'one commit for deploy, one for the mesh');
     assert.ok(repo.commitsWithTrailer('Change', done.change!.number).length >= 2, 'commits name the change');
 
-    const [change] = await changesOfRun(started.body.runId);
+    const [change] = await platform.changesOfRun(started.body.runId);
     assert.equal(change?.state, '3');
     assert.equal(change?.close_code, 'successful');
 
@@ -126,10 +110,12 @@ describe('deploy pipeline', () => {
     const started = await platform.http('POST', '/v1/deployments', deploymentBody({ service: 'ledger-dev', image: image('ledger-dev') }));
     assert.equal(started.status, 202);
     const done = await platform.waitForStatus(started.body.deploymentId, 'succeeded');
+    assert.equal(done.scan?.scanned, false);
+    assert.match(done.steps.find((s) => s.name === 'scan')?.detail ?? '', /not scanned/);
     const approvalStep = done.steps.find((s) => s.name === 'awaitApproval');
     assert.equal(approvalStep?.status, 'skipped');
     assert.equal(done.approval.required, false);
-    const [change] = await changesOfRun(started.body.runId);
+    const [change] = await platform.changesOfRun(started.body.runId);
     assert.equal(change?.type, 'standard');
     assert.equal(change?.close_code, 'successful');
   });
@@ -145,7 +131,7 @@ describe('deploy pipeline', () => {
     assert.match(done.error?.message ?? '', /bob\.cab.*freeze/);
     assert.equal(done.steps.some((s) => s.name === 'deploy'), false);
     assert.deepEqual(repo.files(serviceDir(projectNamespace('payments', 'staging'), 'rejected-svc', 'app')), []);
-    const [change] = await changesOfRun(started.body.runId);
+    const [change] = await platform.changesOfRun(started.body.runId);
     assert.equal(change?.state, '4');
   });
 
@@ -155,7 +141,7 @@ describe('deploy pipeline', () => {
     assert.equal(done.approval.decision, 'expired');
     assert.equal(done.error?.type, 'ApprovalExpired');
     assert.deepEqual(repo.files(serviceDir(projectNamespace('payments', 'hurry'), 'slow-svc', 'app')), []);
-    const [change] = await changesOfRun(started.body.runId);
+    const [change] = await platform.changesOfRun(started.body.runId);
     assert.equal(change?.state, '4');
     // A late approval is refused: the run is no longer waiting.
     const late = await platform.simulator('approve', done.change!.number);
@@ -171,7 +157,7 @@ describe('deploy pipeline', () => {
     assert.equal(cancelled.status, 202);
     const done = await platform.waitForStatus(id, 'cancelled');
     assert.equal(done.change?.outcome, 'cancelled');
-    const [change] = await changesOfRun(started.body.runId);
+    const [change] = await platform.changesOfRun(started.body.runId);
     assert.equal(change?.state, '4');
     const again = await platform.http('POST', `/v1/deployments/${id}/cancel`);
     assert.equal(again.status, 409);
@@ -203,7 +189,7 @@ describe('deploy pipeline', () => {
     const runCommits = repo.commitsWithTrailer('Platform-Run', started.body.runId);
     assert.equal(runCommits.length, 2, 'the deploy commit and its revert');
     assert.match(runCommits[0]!.subject, /^Revert /);
-    const [change] = await changesOfRun(started.body.runId);
+    const [change] = await platform.changesOfRun(started.body.runId);
     assert.equal(change?.state, '3');
     assert.equal(change?.close_code, 'unsuccessful');
     assert.match(change?.close_notes ?? '', /ClusterTargetRejected/);
@@ -227,7 +213,7 @@ describe('deploy pipeline', () => {
     // The same key for a different request is a conflict, and nothing starts.
     const other = await platform.http('POST', '/v1/deployments', { ...body, replicas: 1 }, { headers: { 'idempotency-key': key } });
     assert.equal(other.status, 409);
-    assert.equal((await changesOfRun(first.body.runId)).length, 1);
+    assert.equal((await platform.changesOfRun(first.body.runId)).length, 1);
     await platform.http('POST', `/v1/deployments/${first.body.deploymentId}/cancel`);
     await platform.waitForStatus(first.body.deploymentId, 'cancelled');
   });
@@ -241,7 +227,7 @@ describe('deploy pipeline', () => {
     assert.match(done.error?.message ?? '', /CVE-2024-1000/);
     assert.equal(done.scan?.passed, false);
     assert.equal(done.scan?.counts.HIGH, 1);
-    assert.deepEqual(await changesOfRun(started.body.runId), []);
+    assert.deepEqual(await platform.changesOfRun(started.body.runId), []);
     assert.deepEqual(repo.commitsWithTrailer('Platform-Run', started.body.runId), []);
   });
 
@@ -250,6 +236,6 @@ describe('deploy pipeline', () => {
     const done = await platform.waitForStatus(started.body.deploymentId, 'failed');
     assert.equal(done.error?.type, 'ScanPolicyViolation');
     assert.match(done.error?.message ?? '', /no scan report/);
-    assert.deepEqual(await changesOfRun(started.body.runId), []);
+    assert.deepEqual(await platform.changesOfRun(started.body.runId), []);
   });
 });

@@ -9,9 +9,8 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, it } from 'node:test';
 import { spawnManaged } from '../../scripts/lib/processes';
 import { projectRoot } from '../../scripts/lib/tools';
-import { GitOpsRepo } from '../helpers/fixtures';
+import { GitOpsRepo, trivyReport } from '../helpers/fixtures';
 import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
-import { trivyReport } from '../helpers/fixtures';
 
 let platform: TestPlatform;
 const output: string[] = [];
@@ -53,13 +52,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
   throw new Error(`timed out waiting for ${what}\n${output.slice(-40).join('\n')}`);
 }
 
-async function changesOfRun(runId: string): Promise<{ number: string; state: string; close_code?: string }[]> {
-  const auth = Buffer.from(`${platform.config.servicenow.user}:${platform.config.servicenow.password}`).toString('base64');
-  const response = await fetch(`${platform.simulatorUrl}/api/now/table/change_request?sysparm_query=correlation_id=${runId}`, {
-    headers: { authorization: `Basic ${auth}`, accept: 'application/json' },
-  });
-  return ((await response.json()) as { result: { number: string; state: string; close_code?: string }[] }).result;
-}
 
 it('when the worker is killed mid-run three times, then a new worker finishes the run with one change and one commit per step', { timeout: 240_000 }, async () => {
   const repo = new GitOpsRepo(platform.config.gitops.repoDir);
@@ -70,7 +62,7 @@ it('when the worker is killed mid-run three times, then a new worker finishes th
 
   // 1. Kill the worker the moment the change exists: the openChange activity may not have reported back.
   let worker = startWorkerProcess('worker-1');
-  await until('the change to be opened', async () => ((await changesOfRun(runId)).length > 0 ? true : undefined));
+  await until('the change to be opened', async () => ((await platform.changesOfRun(runId)).length > 0 ? true : undefined));
   await kill(worker);
 
   // 2. A new worker picks the run up; kill it again while the run waits for approval.
@@ -96,7 +88,7 @@ it('when the worker is killed mid-run three times, then a new worker finishes th
     await kill(worker);
   }
 
-  const changes = await changesOfRun(runId);
+  const changes = await platform.changesOfRun(runId);
   assert.equal(changes.length, 1, 'exactly one change for the run');
   assert.equal(changes[0]?.close_code, 'successful');
   const keys = repo.commitsWithTrailer('Platform-Run', runId).map((c) => c.subject);

@@ -58,6 +58,16 @@ export interface HttpResult {
   body: any;
 }
 
+export interface SimulatedChange {
+  number: string;
+  state: string;
+  approval: string;
+  type: string;
+  correlation_id: string;
+  close_code?: string;
+  close_notes?: string;
+}
+
 export interface TestPlatform {
   config: PlatformConfig;
   env: Record<string, string>;
@@ -71,6 +81,8 @@ export interface TestPlatform {
   http(method: string, path: string, body?: unknown, options?: { token?: string | null; headers?: Record<string, string>; raw?: string }): Promise<HttpResult>;
   waitForStatus(id: string, wanted: DeploymentStatus | DeploymentStatus[], timeoutMs?: number): Promise<DeploymentStatusView>;
   simulator(action: 'approve' | 'reject', changeNumber: string, approver?: string, comment?: string): Promise<HttpResult>;
+  /** The change requests a run opened, read through the simulator's Table API like the adapter does. */
+  changesOfRun(runId: string): Promise<SimulatedChange[]>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -179,6 +191,15 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
 
     async simulator(action, changeNumber, approver = 'jane.approver', comment) {
       return platform.http('POST', `${simulator.url}/sim/changes/${changeNumber}/${action}`, { approver, ...(comment ? { comment } : {}) }, { token: null });
+    },
+
+    async changesOfRun(runId) {
+      const auth = Buffer.from(`${config.servicenow.user}:${config.servicenow.password}`).toString('base64');
+      const response = await fetch(`${simulator.url}/api/now/table/change_request?sysparm_query=correlation_id=${runId}`, {
+        headers: { authorization: `Basic ${auth}`, accept: 'application/json' },
+      });
+      if (response.status !== 200) throw new Error(`simulator answered ${response.status}`);
+      return ((await response.json()) as { result: SimulatedChange[] }).result;
     },
 
     async startWorker() {

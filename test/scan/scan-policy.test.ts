@@ -86,6 +86,8 @@ describe('judgeScan', () => {
     assert.equal(summary.passed, true);
     assert.equal(summary.reason, undefined);
     assert.equal(summary.blockingFindings, 0);
+    assert.equal(summary.scanned, false);
+    assert.match(summary.note ?? '', /not scanned.*no scan report/);
   });
 
   it('when the scan is clean, then even prod passes', () => {

@@ -126,7 +126,7 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
 
   try {
     const scan = await tracker
-      .step('scan', () => scanning.scanImage(input), (s) => `${s.blockingFindings} blocking findings`)
+      .step('scan', () => scanning.scanImage(input), (s) => s.note ?? `${s.blockingFindings} blocking findings`)
       .catch((error: unknown) => {
         // A policy violation carries the scan summary: keep it on the status for the people fixing it.
         const summary = scanSummaryOf(error);
@@ -177,42 +177,29 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
         content,
       ]),
     );
-    saga.add('deploy', () => undo.rollbackManifests({ idempotencyKey: idempotencyKey('deploy'), audit: audit('deploy') }));
-    const deployed = await tracker.step(
-      'deploy',
-      () =>
-        cluster.deployRelease({
-          idempotencyKey: idempotencyKey('deploy'),
-          location: location('app'),
-          manifests: release.manifests.filter((m) => m.component === 'app'),
-          audit: audit('deploy'),
-          extraFiles: chartFiles,
-        }),
-      (r) => `revision ${r.revision.slice(0, 12)}${r.changed ? '' : ' (already in place)'}`,
-    );
-    tracker.patch((s) => (s.revisions.deploy = deployed.revision));
+    /** Registers the step's undo first (see ADR 1), then applies its share of the manifests. */
+    const applyStep = async (step: 'deploy' | 'wireMesh', extraFiles?: Record<string, string>) => {
+      const component = step === 'deploy' ? 'app' : 'mesh';
+      saga.add(step, () => undo.rollbackManifests({ idempotencyKey: idempotencyKey(step), audit: audit(step) }));
+      const applied: ApplyRequest = {
+        idempotencyKey: idempotencyKey(step),
+        location: location(component),
+        manifests: release.manifests.filter((m) => m.component === component),
+        audit: audit(step),
+        ...(extraFiles ? { extraFiles } : {}),
+      };
+      const result = await tracker.step(
+        step,
+        () => (step === 'deploy' ? cluster.deployRelease(applied) : cluster.wireMesh(applied)),
+        (r) => `revision ${r.revision.slice(0, 12)}${r.changed ? '' : ' (already in place)'}`,
+      );
+      tracker.patch((s) => (s.revisions[component === 'app' ? 'deploy' : 'mesh'] = result.revision));
+      return { location: applied.location, manifests: applied.manifests, revision: result.revision };
+    };
+    const deployed = await applyStep('deploy', chartFiles);
+    const meshed = await applyStep('wireMesh');
 
-    saga.add('wireMesh', () => undo.rollbackManifests({ idempotencyKey: idempotencyKey('wireMesh'), audit: audit('wireMesh') }));
-    const meshed = await tracker.step(
-      'wireMesh',
-      () =>
-        cluster.wireMesh({
-          idempotencyKey: idempotencyKey('wireMesh'),
-          location: location('mesh'),
-          manifests: release.manifests.filter((m) => m.component === 'mesh'),
-          audit: audit('wireMesh'),
-        }),
-      (r) => `revision ${r.revision.slice(0, 12)}`,
-    );
-    tracker.patch((s) => (s.revisions.mesh = meshed.revision));
-
-    await tracker.step('verify', () =>
-      verification.verifyRollout([
-        { location: location('app'), manifests: release.manifests.filter((m) => m.component === 'app'), revision: deployed.revision },
-        { location: location('mesh'), manifests: release.manifests.filter((m) => m.component === 'mesh'), revision: meshed.revision },
-      ]),
-      (detail) => detail,
-    );
+    await tracker.step('verify', () => verification.verifyRollout([deployed, meshed]), (detail) => detail);
 
     await closeChange('successful', `Deployed ${release.pinnedImage} to ${namespace} (revision ${meshed.revision}).`);
     tracker.finish('succeeded');
