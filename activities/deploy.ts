@@ -9,7 +9,7 @@ import type { ChangeRecord, DeployRequest, RenderedRelease, ScanSummary } from '
 import { ErrorType } from '../shared/errors';
 import type { ChangeManagement, CloseChangeRequest } from './ports/change-management';
 import type { ChartRenderer } from './ports/chart-renderer';
-import type { ApplyRequest, ApplyResult, ClusterTarget, RollbackRequest, RollbackResult, VerifyRequest } from './ports/cluster-target';
+import { describeLocation, type ApplyRequest, type ApplyResult, type ClusterTarget, type RollbackRequest, type RollbackResult, type VerifyRequest } from './ports/cluster-target';
 import type { ImageScanner } from './ports/image-scanner';
 import { whileHeartbeating } from './heartbeat';
 import { judgeScan, scanViolation } from './scan-policy';
@@ -94,7 +94,7 @@ export function createDeployActivities(ports: DeployPorts) {
           throw ApplicationFailure.create({
             type: ErrorType.VerificationFailed,
             nonRetryable: true,
-            message: `${request.location.component} of ${request.location.service} in ${request.location.namespace} is not as applied: ${result.detail}`,
+            message: `${describeLocation(request.location)} is not as applied: ${result.detail}`,
           });
         }
         details.push(result.detail);

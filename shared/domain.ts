@@ -92,8 +92,8 @@ export interface RenderedManifest {
   kind: string;
   name: string;
   namespace: string;
-  /** Which deploy step applies it: the workload itself or its mesh wiring. */
-  component: 'app' | 'mesh';
+  /** What applies it: the workload, its mesh wiring, or the namespace set-up of a landing zone. */
+  component: 'app' | 'mesh' | 'namespace';
   yaml: string;
 }
 

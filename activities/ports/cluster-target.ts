@@ -1,11 +1,18 @@
 import type { RenderedManifest } from '../../shared/domain';
 
-/** Where in the fleet a set of manifests belongs. */
-export interface TargetLocation {
-  cluster: string;
-  namespace: string;
-  service: string;
-  component: RenderedManifest['component'];
+/**
+ * Where in the fleet a set of manifests belongs: one component of a service (its workload or its
+ * mesh wiring), or the namespace itself (what a landing zone creates: quota, policies, bindings).
+ */
+export type TargetLocation =
+  | { cluster: string; namespace: string; service: string; component: 'app' | 'mesh' }
+  | { cluster: string; namespace: string; component: 'namespace' };
+
+/** "payments-dev/ledger (app)" or "payments-dev (namespace)", for messages. */
+export function describeLocation(location: TargetLocation): string {
+  return location.component === 'namespace'
+    ? `${location.namespace} (namespace)`
+    : `${location.namespace}/${location.service} (${location.component})`;
 }
 
 export interface ApplyRequest {

@@ -2,14 +2,9 @@
  * The contract of the deploy workflow: its name, task queue, messages, input, status and id.
  * Importable from workflows, workers, the API and tests; holds no side effects.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type {
-  ApprovalDecision,
-  ChangeOutcome,
-  DeployRequest,
-  EnvironmentPolicy,
-  ScanSummary,
-} from '../domain';
+import { defineQuery } from '@temporalio/workflow';
+import type { DeployRequest, EnvironmentPolicy, ScanSummary } from '../domain';
+import type { RunStatus, RunView } from './run';
 
 export const DEPLOY_TASK_QUEUE = 'platform-deploy';
 export const DEPLOY_WORKFLOW_TYPE = 'deployWorkflow';
@@ -34,69 +29,23 @@ export type DeployStage = (typeof DEPLOY_STAGES)[number];
 /** `compensate` while undoing, `done` once the run has ended. */
 export type DeployPhase = DeployStage | 'compensate' | 'done';
 
-export type DeploymentStatus =
-  | 'running'
-  | 'awaiting_approval'
-  | 'succeeded'
-  | 'failed'
-  | 'rejected'
-  | 'expired'
-  | 'rolled_back'
-  | 'cancelled';
+export type DeploymentStatus = RunStatus;
+export { TERMINAL_STATUSES, approvalSignal, type ApprovalView, type StepRecord } from './run';
 
-export const TERMINAL_STATUSES: readonly DeploymentStatus[] = [
-  'succeeded',
-  'failed',
-  'rejected',
-  'expired',
-  'rolled_back',
-  'cancelled',
-];
-
-export interface StepRecord {
-  /** A stage name, or `undo:<stage>` for a compensating step. */
-  name: string;
-  status: 'running' | 'succeeded' | 'failed' | 'skipped';
-  startedAt: string;
-  endedAt?: string;
-  detail?: string;
-}
-
-export interface ApprovalView {
-  required: boolean;
-  /** ISO time the approval window closes, once the wait has begun. */
-  deadline?: string;
-  decision?: ApprovalDecision['decision'] | 'expired';
-  approver?: string;
-  comment?: string;
-  decidedAt?: string;
-}
-
-export interface DeploymentStatusView {
+export interface DeploymentStatusView extends RunView<DeployStage> {
   deploymentId: string;
   project: string;
   service: string;
   environment: string;
   image: string;
   requestedBy: string;
-  status: DeploymentStatus;
-  stage: DeployPhase;
-  startedAt: string;
-  endedAt?: string;
-  steps: StepRecord[];
-  approval: ApprovalView;
   scan?: ScanSummary;
-  change?: { number: string; sysId: string; url?: string; outcome?: ChangeOutcome };
   release?: { chart: string; contentHash: string; namespace: string; pinnedImage: string };
   revisions: { deploy?: string; mesh?: string };
-  error?: { type: string; message: string };
-  /** Failures of compensating steps, which need a human. */
-  compensationErrors: { step: string; message: string }[];
 }
 
 export type DeployResult = DeploymentStatusView;
 
-export const approvalSignal = defineSignal<[ApprovalDecision]>('approval');
 export const statusQuery = defineQuery<DeploymentStatusView>('status');
 
 /**

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createGitOpsClusterTarget } from '../../activities/adapters/gitops';
-import type { ClusterTarget } from '../../activities/ports/cluster-target';
+import type { ClusterTarget, TargetLocation } from '../../activities/ports/cluster-target';
 import { ErrorType } from '../../shared/errors';
 import {
   applyRequest,
@@ -127,6 +127,13 @@ describe('apply', () => {
       await rejectsWith(target.apply(applyRequest('k/bad-path', { extraFiles: { [path]: 'x' } })), ErrorType.ConfigurationInvalid);
     });
   }
+
+  it('when namespace-level manifests are applied, then they land in the namespace\'s _namespace folder', async () => {
+    const nsLocation: TargetLocation = { cluster: 'local', namespace: 'payments-dev', component: 'namespace' };
+    const result = await target.apply(applyRequest('k/namespace', { location: nsLocation, manifests: [manifest('Namespace', 'payments-dev', '', 'namespace')] }));
+    assert.equal(result.changed, true);
+    assert.deepEqual(git(repoDir, 'ls-tree', '-r', '--name-only', 'HEAD', dirOf(nsLocation)).trim().split('\n'), ['clusters/local/payments-dev/_namespace/namespace-payments-dev.yaml']);
+  });
 
   it('when a location segment would escape its folder, then it fails ConfigurationInvalid', async () => {
     await rejectsWith(target.apply(applyRequest('k/bad-loc', { location: { ...location(), service: '..' } })), ErrorType.ConfigurationInvalid);

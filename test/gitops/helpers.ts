@@ -15,7 +15,9 @@ export function tempRepo(): { repoDir: string; cleanup: () => void } {
   return { repoDir: join(root, 'gitops'), cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-export function location(service = 'ledger', component: TargetLocation['component'] = 'app'): TargetLocation {
+export type ServiceLocation = Extract<TargetLocation, { service: string }>;
+
+export function location(service = 'ledger', component: ServiceLocation['component'] = 'app'): ServiceLocation {
   return { cluster: 'local', namespace: 'payments-dev', service, component };
 }
 
@@ -42,7 +44,9 @@ export function applyRequest(key: string, overrides: Partial<ApplyRequest> = {})
 }
 
 export function dirOf(loc: TargetLocation): string {
-  return `clusters/${loc.cluster}/${loc.namespace}/${loc.service}/${loc.component}`;
+  return loc.component === 'namespace'
+    ? `clusters/${loc.cluster}/${loc.namespace}/_namespace`
+    : `clusters/${loc.cluster}/${loc.namespace}/${loc.service}/${loc.component}`;
 }
 
 /** Reads and pokes the repository the way a person would, with the same isolation from global config. */

@@ -12,13 +12,27 @@ export const CLUSTERS_DIR = 'clusters';
 /** Kubernetes names, cluster names and kinds: one path segment that can never mean "." or "..". */
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
-/** `clusters/<cluster>/<namespace>/<service>/<component>`, relative to the repository root. */
+/**
+ * Namespace-level objects live beside the services of their namespace. Services are DNS labels,
+ * which cannot start with `_`, so this directory can never collide with a service's.
+ */
+export const NAMESPACE_DIR = '_namespace';
+
+/**
+ * `clusters/<cluster>/<namespace>/<service>/<component>` for a service's component, or
+ * `clusters/<cluster>/<namespace>/_namespace` for the namespace itself; relative to the repo root.
+ */
 export function locationDir(location: TargetLocation): string {
-  const { cluster, namespace, service, component } = location;
-  for (const [field, value] of Object.entries({ cluster, namespace, service, component })) {
+  const segments =
+    location.component === 'namespace'
+      ? { cluster: location.cluster, namespace: location.namespace }
+      : { cluster: location.cluster, namespace: location.namespace, service: location.service, component: location.component };
+  for (const [field, value] of Object.entries(segments)) {
     if (!SEGMENT.test(value)) throw configurationInvalid(`location.${field} ${JSON.stringify(value)} is not a valid path segment`);
   }
-  return posix.join(CLUSTERS_DIR, cluster, namespace, service, component);
+  return location.component === 'namespace'
+    ? posix.join(CLUSTERS_DIR, location.cluster, location.namespace, NAMESPACE_DIR)
+    : posix.join(CLUSTERS_DIR, location.cluster, location.namespace, location.service, location.component);
 }
 
 /** File name → yaml for the manifests of one location: `<kind-lowercase>-<name>.yaml`. */
@@ -69,8 +83,11 @@ uncommitted changes before each operation.
 ## Layout
 
     clusters/<cluster>/<namespace>/<service>/<component>/<kind>-<name>.yaml
+    clusters/<cluster>/<namespace>/_namespace/<kind>-<name>.yaml
 
 - \`component\` is \`app\` (the workload) or \`mesh\` (its Istio wiring).
+- \`_namespace\` holds what a landing zone sets up for the namespace: the Namespace, its quota,
+  limits, network policies and role bindings.
 - Each component directory holds exactly the manifests of the latest deployment; files the
   deployment no longer renders are removed.
 - Other top-level folders (such as \`charts/\`) hold files stored beside the manifests, for

@@ -6,19 +6,13 @@ import {
   setCurrentDetails,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type {
-  DeployInput,
-  DeployPhase,
-  DeploymentStatus,
-  DeploymentStatusView,
-  StepRecord,
-} from '../../shared/contracts/deploy';
+import type { RunStatus, RunView, StepRecord } from '../../shared/contracts/run';
 import type { ChangeOutcome, ChangeRecord } from '../../shared/domain';
 import { ChangeNumber, DeployStage, DeployStatus } from '../../shared/search-attributes';
 
 /** The failure type and message a person should see, unwrapped from Temporal's envelopes. */
 export function describeFailure(error: unknown): { type: string; message: string } {
-  if (isCancellation(error)) return { type: 'Cancelled', message: 'the deployment was cancelled' };
+  if (isCancellation(error)) return { type: 'Cancelled', message: 'the run was cancelled' };
   let cause: unknown = error;
   while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
   if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
@@ -28,41 +22,26 @@ export function describeFailure(error: unknown): { type: string; message: string
 }
 
 /**
- * Keeps the run's status (what the `status` query returns) and mirrors it where operators look:
- * search attributes and the run's current details in the Temporal UI.
+ * Keeps a run's status (what its `status` query returns) and mirrors it where operators look:
+ * the stage/status search attributes and the run's current details in the Temporal UI.
  */
-export class DeploymentTracker {
-  private readonly state: DeploymentStatusView;
+export class RunTracker<View extends RunView> {
+  constructor(
+    private readonly state: View,
+    /** Markdown lines for the run's current details, specific to the kind of run. */
+    private readonly headline: (view: View) => string[],
+  ) {}
 
-  constructor(input: DeployInput, deploymentId: string) {
-    const { request, policy } = input;
-    this.state = {
-      deploymentId,
-      project: request.project,
-      service: request.service,
-      environment: request.environment,
-      image: request.image.reference,
-      requestedBy: request.requestedBy,
-      status: 'running',
-      stage: 'scan',
-      startedAt: new Date().toISOString(),
-      steps: [],
-      approval: { required: policy.approval.required },
-      revisions: {},
-      compensationErrors: [],
-    };
-  }
-
-  view(): DeploymentStatusView {
+  view(): View {
     return this.state;
   }
 
-  get status(): DeploymentStatus {
+  get status(): RunStatus {
     return this.state.status;
   }
 
   /** Runs one stage, recording its start, end and outcome. */
-  async step<T>(stage: DeployPhase, run: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
+  async step<T>(stage: View['stage'], run: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
     this.enter(stage);
     const record = this.begin(stage);
     try {
@@ -75,7 +54,7 @@ export class DeploymentTracker {
     }
   }
 
-  skip(stage: DeployPhase, reason: string): void {
+  skip(stage: View['stage'], reason: string): void {
     const now = new Date().toISOString();
     this.state.steps.push({ name: stage, status: 'skipped', startedAt: now, endedAt: now, detail: reason });
   }
@@ -92,19 +71,19 @@ export class DeploymentTracker {
     if (detail) record.detail = detail;
   }
 
-  enter(stage: DeployPhase): void {
+  enter(stage: View['stage']): void {
     this.state.stage = stage;
     upsertSearchAttributes([{ key: DeployStage, value: stage }]);
     this.publish();
   }
 
-  setStatus(status: DeploymentStatus): void {
+  setStatus(status: RunStatus): void {
     this.state.status = status;
     upsertSearchAttributes([{ key: DeployStatus, value: status }]);
     this.publish();
   }
 
-  patch(update: (state: DeploymentStatusView) => void): void {
+  patch(update: (state: View) => void): void {
     update(this.state);
     this.publish();
   }
@@ -123,7 +102,7 @@ export class DeploymentTracker {
     this.state.error = describeFailure(error);
   }
 
-  finish(status: DeploymentStatus): void {
+  finish(status: RunStatus): void {
     this.state.endedAt = new Date().toISOString();
     this.state.stage = 'done';
     upsertSearchAttributes([{ key: DeployStage, value: 'done' }]);
@@ -133,10 +112,7 @@ export class DeploymentTracker {
   /** The run's current details in the Temporal UI (markdown). */
   private publish(): void {
     const s = this.state;
-    const lines = [
-      `**${s.status}** at stage \`${s.stage}\``,
-      `${s.service} → ${s.project}/${s.environment}, image \`${s.image}\``,
-    ];
+    const lines = [`**${s.status}** at stage \`${s.stage}\``, ...this.headline(s)];
     if (s.change) lines.push(`Change ${s.change.number}${s.change.outcome ? ` (${s.change.outcome})` : ''}`);
     if (s.approval.required) {
       lines.push(

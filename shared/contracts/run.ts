@@ -1,0 +1,54 @@
+/**
+ * What every platform run (deployment, landing zone) reports: status, stage, steps, approval,
+ * change, error. Each workflow's status view extends `RunView`.
+ */
+import { defineSignal } from '@temporalio/workflow';
+import type { ApprovalDecision, ChangeOutcome } from '../domain';
+
+export type RunStatus =
+  | 'running'
+  | 'awaiting_approval'
+  | 'succeeded'
+  | 'failed'
+  | 'rejected'
+  | 'expired'
+  | 'rolled_back'
+  | 'cancelled';
+
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'rejected', 'expired', 'rolled_back', 'cancelled'];
+
+export interface StepRecord {
+  /** A stage name, or `undo:<stage>` for a compensating step. */
+  name: string;
+  status: 'running' | 'succeeded' | 'failed' | 'skipped';
+  startedAt: string;
+  endedAt?: string;
+  detail?: string;
+}
+
+export interface ApprovalView {
+  required: boolean;
+  /** ISO time the approval window closes, once the wait has begun. */
+  deadline?: string;
+  decision?: ApprovalDecision['decision'] | 'expired';
+  approver?: string;
+  comment?: string;
+  decidedAt?: string;
+}
+
+export interface RunView<Stage extends string = string> {
+  status: RunStatus;
+  /** The current stage; `compensate` while undoing, `done` once the run has ended. */
+  stage: Stage | 'compensate' | 'done';
+  startedAt: string;
+  endedAt?: string;
+  steps: StepRecord[];
+  approval: ApprovalView;
+  change?: { number: string; sysId: string; url?: string; outcome?: ChangeOutcome };
+  error?: { type: string; message: string };
+  /** Failures of compensating steps, which need a human. */
+  compensationErrors: { step: string; message: string }[];
+}
+
+/** ServiceNow's decision on a run's change, delivered by the verified webhook. */
+export const approvalSignal = defineSignal<[ApprovalDecision]>('approval');

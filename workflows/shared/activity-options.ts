@@ -1,0 +1,36 @@
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import { NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors';
+
+const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
+
+/** Pure computation on the worker (scan judgement, rendering): quick, few retries. */
+export const fastStep: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes },
+};
+
+/** Calls to the change-management system: an outage is waited out, a refusal is final. */
+export const changeOp: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  heartbeatTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+};
+
+/**
+ * Writes to outside systems (cluster target, registry, repositories, stores). The heartbeat
+ * timeout notices a dead worker in seconds. WAIT_CANCELLATION_COMPLETED: when the run is cancelled
+ * mid-write, compensation must not start until the write has really stopped, or it could undo
+ * nothing and then watch the write land.
+ */
+export const sideEffect: ActivityOptions = {
+  startToCloseTimeout: '2m',
+  heartbeatTimeout: '10s',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes },
+};
+
+export const verifyOp: ActivityOptions = {
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes },
+};

@@ -1,0 +1,91 @@
+import { ApplicationFailure, CancellationScope, condition, log } from '@temporalio/workflow';
+import type { RunView } from '../../shared/contracts/run';
+import type { ApprovalDecision } from '../../shared/domain';
+import { ErrorType } from '../../shared/errors';
+import type { RunTracker } from './run-tracker';
+
+export type ApprovalOutcome = 'approved' | 'rejected' | 'expired';
+
+/**
+ * The wait for a change's approval. The signal handler (`receive`) accepts the first decision
+ * for the run's own change while the run waits, and logs and ignores anything else.
+ */
+export class ApprovalGate<View extends RunView> {
+  private received: ApprovalDecision | undefined;
+
+  constructor(
+    private readonly tracker: RunTracker<View>,
+    /** The change this run opened, once it has one. */
+    private readonly changeNumber: () => string | undefined,
+  ) {}
+
+  get decision(): ApprovalDecision | undefined {
+    return this.received;
+  }
+
+  receive(signal: ApprovalDecision): void {
+    const expected = this.changeNumber();
+    if (this.tracker.status !== 'awaiting_approval' || !expected) {
+      log.warn('approval ignored: the run is not waiting for approval', { changeNumber: signal.changeNumber, status: this.tracker.status });
+    } else if (signal.changeNumber !== expected) {
+      log.warn('approval ignored: it is for another change', { expected, received: signal.changeNumber });
+    } else if (this.received) {
+      log.warn('approval ignored: a decision was already taken', { decision: this.received.decision });
+    } else {
+      this.received = signal;
+    }
+  }
+
+  /** Waits for the decision until the deadline; a timeout is an outcome, not an exception. */
+  async wait(stage: View['stage'], deadlineMs: number): Promise<ApprovalOutcome> {
+    const tracker = this.tracker;
+    const deadline = new Date(Date.now() + deadlineMs).toISOString();
+    tracker.patch((s) => (s.approval.deadline = deadline));
+    tracker.setStatus('awaiting_approval');
+    const record = tracker.begin(stage);
+    tracker.enter(stage);
+    const decided = await condition(() => this.received !== undefined, deadlineMs);
+    tracker.setStatus('running');
+    const now = new Date().toISOString();
+    if (!decided || !this.received) {
+      tracker.patch((s) => Object.assign(s.approval, { decision: 'expired', decidedAt: now }));
+      tracker.end(record, 'failed', `no decision before ${deadline}`);
+      return 'expired';
+    }
+    const { decision: verdict, approver, comment } = this.received;
+    tracker.patch((s) => Object.assign(s.approval, { decision: verdict, approver, comment, decidedAt: now }));
+    tracker.end(record, verdict === 'approved' ? 'succeeded' : 'failed', `${verdict} by ${approver}${comment ? `: ${comment}` : ''}`);
+    return verdict;
+  }
+}
+
+/**
+ * Rejected or expired: nothing was applied. Closes the change as cancelled, ends the run with the
+ * outcome and throws the typed failure (ADR 3).
+ */
+export async function endUnapproved<View extends RunView>(
+  outcome: 'rejected' | 'expired',
+  gate: ApprovalGate<View>,
+  tracker: RunTracker<View>,
+  deadlineMs: number,
+  closeChange: (outcome: 'cancelled', notes: string) => Promise<void>,
+): Promise<never> {
+  const change = tracker.view().change?.number;
+  const decision = gate.decision;
+  const failure =
+    outcome === 'rejected'
+      ? ApplicationFailure.create({
+          type: ErrorType.ApprovalRejected,
+          nonRetryable: true,
+          message: `change ${change} was rejected by ${decision?.approver ?? 'an approver'}${decision?.comment ? `: ${decision.comment}` : ''}`,
+        })
+      : ApplicationFailure.create({
+          type: ErrorType.ApprovalExpired,
+          nonRetryable: true,
+          message: `change ${change} was not approved within ${Math.round(deadlineMs / 60_000)} minutes`,
+        });
+  tracker.recordError(failure);
+  await CancellationScope.nonCancellable(() => closeChange('cancelled', `Not applied: ${failure.message}.`));
+  tracker.finish(outcome);
+  throw failure;
+}

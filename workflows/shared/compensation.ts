@@ -1,0 +1,54 @@
+import { CancellationScope, isCancellation, log } from '@temporalio/workflow';
+import type { RunView, StepRecord } from '../../shared/contracts/run';
+import type { ChangeOutcome } from '../../shared/domain';
+import { describeFailure, type RunTracker } from './run-tracker';
+import type { Saga } from './saga';
+
+export interface CompensationContext<View extends RunView> {
+  tracker: RunTracker<View>;
+  saga: Saga;
+  /** Closes the run's change, if it opened one. */
+  closeChange(outcome: ChangeOutcome, notes: string): Promise<void>;
+}
+
+/**
+ * After a failure or a cancellation: undo what was done (reverse order, non-cancellable), close
+ * the change with the outcome, set the final status, and rethrow the original error.
+ * Runs that already ended as rejected or expired are rethrown untouched.
+ */
+export async function compensateAndRethrow<View extends RunView>(error: unknown, context: CompensationContext<View>): Promise<never> {
+  const { tracker, saga } = context;
+  if (tracker.status === 'rejected' || tracker.status === 'expired') throw error;
+  const cancelled = isCancellation(error);
+  tracker.recordError(error);
+  const hadSideEffects = !saga.isEmpty;
+  await CancellationScope.nonCancellable(async () => {
+    if (hadSideEffects) {
+      tracker.enter('compensate');
+      const running = new Map<string, StepRecord>();
+      const failures = await saga.compensate({
+        onStart: (step) => running.set(step, tracker.begin(`undo:${step}`)),
+        onDone: (step, failure) => {
+          const record = running.get(step);
+          if (record) tracker.end(record, failure ? 'failed' : 'succeeded', failure ? describeFailure(failure).message : undefined);
+        },
+      });
+      tracker.patch((s) => {
+        s.compensationErrors = failures.map((f) => ({ step: f.step, message: describeFailure(f.error).message }));
+      });
+    }
+    const reason = describeFailure(error);
+    try {
+      await context.closeChange(
+        hadSideEffects ? 'unsuccessful' : 'cancelled',
+        `${cancelled ? 'Cancelled' : `Failed: ${reason.type}: ${reason.message}`}.${hadSideEffects ? ' Applied changes were rolled back.' : ' Nothing was applied.'}`,
+      );
+    } catch (closeError) {
+      log.error('could not close the change after a failure', { error: String(closeError) });
+      tracker.patch((s) => s.compensationErrors.push({ step: 'closeChange', message: describeFailure(closeError).message }));
+    }
+  });
+  const clean = tracker.view().compensationErrors.length === 0;
+  tracker.finish(cancelled ? 'cancelled' : hadSideEffects && clean ? 'rolled_back' : 'failed');
+  throw error;
+}
