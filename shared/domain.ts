@@ -72,6 +72,8 @@ export interface EnvironmentPolicy {
   };
   /** Upper bound on replicas a request may ask for. */
   maxReplicas: number;
+  /** Whether creating a landing zone that includes this environment needs an approved change. */
+  landingZone: { approvalRequired: boolean };
 }
 
 export interface DeployRequest {

@@ -1,2 +1,3 @@
 // The worker's workflow bundle entry: every workflow the platform runs, and nothing else.
 export { deployWorkflow } from './deploy/workflow';
+export { landingZoneWorkflow } from './landing-zone/workflow';

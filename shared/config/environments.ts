@@ -24,6 +24,12 @@ const environmentSchema = z.strictObject({
     blockSeverities: z.array(z.enum(SEVERITIES)),
   }),
   maxReplicas: z.number().int().min(1).max(500).default(10),
+  landingZone: z
+    .strictObject({
+      /** A landing zone that includes this environment needs an approved change. */
+      approvalRequired: z.boolean(),
+    })
+    .default({ approvalRequired: false }),
 });
 
 const fileSchema = z.strictObject({
@@ -56,6 +62,7 @@ export function loadEnvironmentPolicies(path: string): EnvironmentPolicies {
       approval: { required: env.approval.required, deadlineMs: env.approval.deadline },
       scan: { required: env.scan.required, blockSeverities: env.scan.blockSeverities },
       maxReplicas: env.maxReplicas,
+      landingZone: { approvalRequired: env.landingZone.approvalRequired },
     };
   }
   if (Object.keys(policies).length === 0) throw new Error(`environment policy file ${path} defines no environment`);

@@ -59,7 +59,8 @@ const ciTokensSchema = z.record(
         ),
       )
       .default([]),
-  }),
+  })
+  .refine((grant) => grant.projects.length + grant.roles.length > 0, 'a token needs at least one project or role'),
 );
 
 const envSchema = z.object({

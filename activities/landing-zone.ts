@@ -1,0 +1,157 @@
+/**
+ * The landing-zone workflow's activities: thin functions over the provider ports. Each one is
+ * idempotent under retry; keys toward outside systems are `<workflowId>/<runId>/<step>`.
+ */
+import type { LandingZoneInput, LandingZoneResources } from '../shared/contracts/landing-zone';
+import type { ChangeRecord } from '../shared/domain';
+import { whileHeartbeating } from './heartbeat';
+import { renderNamespaceManifests, type NamespaceSpec } from './landing-zone/namespace-manifests';
+import type { ChangeManagement } from './ports/change-management';
+import type { ApplyRequest, ApplyResult, ClusterTarget } from './ports/cluster-target';
+import type { CredentialIssuer } from './ports/credentials';
+import type { ImageRegistry } from './ports/image-registry';
+import type { Notifier } from './ports/notifier';
+import type { ProjectConfiguration, ProjectConfigurationEntry } from './ports/project-configuration';
+import type { ProjectTemplates } from './ports/project-templates';
+import type { SourceRepository } from './ports/source-repository';
+
+export interface LandingZonePorts {
+  changes: ChangeManagement;
+  cluster: ClusterTarget;
+  registry: ImageRegistry;
+  sources: SourceRepository;
+  configuration: ProjectConfiguration;
+  credentials: CredentialIssuer;
+  notifier: Notifier;
+  templates: ProjectTemplates;
+}
+
+const repositoryName = (tenant: string, project: string): string => `${tenant}/${project}`;
+
+export function createLandingZoneActivities(ports: LandingZonePorts) {
+  return {
+    async openLandingZoneChange({ correlationId, landingZoneId, input }: { correlationId: string; landingZoneId: string; input: LandingZoneInput }): Promise<ChangeRecord> {
+      const { request } = input;
+      return whileHeartbeating(() =>
+        ports.changes.open({
+          correlationId,
+          shortDescription: `Landing zone for ${request.tenant}/${request.project} (${input.environments.map((e) => e.name).join(', ')})`,
+          description: [
+            `Create the landing zone of project ${request.project} (tenant ${request.tenant}, class ${request.projectClass}).`,
+            `Namespaces: ${input.environments.map((e) => `${e.namespace} on ${e.cluster}`).join(', ')}`,
+            `Owners: ${request.owners.emails.join(', ')} (group ${request.owners.group})`,
+            `Quota per namespace: cpu ${input.quota.requestsCpu}/${input.quota.limitsCpu}, memory ${input.quota.requestsMemory}/${input.quota.limitsMemory}, ${input.quota.pods} pods`,
+            `Requested by: ${request.requestedBy}`,
+            `Platform run: ${landingZoneId} (${correlationId})`,
+          ].join('\n'),
+          type: input.approval.required ? 'normal' : 'standard',
+          requestedBy: request.requestedBy,
+        }),
+      );
+    },
+
+    async applyNamespace(request: { idempotencyKey: string; cluster: string; audit: ApplyRequest['audit']; spec: NamespaceSpec }): Promise<ApplyResult> {
+      const manifests = renderNamespaceManifests(request.spec);
+      return whileHeartbeating(() =>
+        ports.cluster.apply({
+          idempotencyKey: request.idempotencyKey,
+          location: { cluster: request.cluster, namespace: request.spec.namespace, component: 'namespace' },
+          manifests,
+          audit: request.audit,
+        }),
+      );
+    },
+
+    async ensureImageRepository({ tenant, project, idempotencyKey }: { tenant: string; project: string; idempotencyKey: string }) {
+      return whileHeartbeating(() =>
+        ports.registry.ensureRepository({
+          name: repositoryName(tenant, project),
+          immutableTags: true,
+          scanOnPush: true,
+          lifecyclePolicy: { keepLastImages: 100 },
+          tags: { tenant, project, 'managed-by': 'deploy-platform' },
+          idempotencyKey,
+        }),
+      );
+    },
+
+    async deleteImageRepository({ tenant, project }: { tenant: string; project: string; idempotencyKey: string }): Promise<void> {
+      // Compensation runs before anyone could have pushed to the new repository: force is safe here.
+      await whileHeartbeating(() => ports.registry.deleteRepository({ name: repositoryName(tenant, project), force: true }));
+    },
+
+    async writeProjectConfiguration({ tenant, project, entries, updatedBy }: { tenant: string; project: string; entries: ProjectConfigurationEntry[]; updatedBy: string }): Promise<string[]> {
+      return ports.configuration.writeProjectEntries(tenant, project, entries, updatedBy);
+    },
+
+    async deleteProjectConfiguration({ tenant, project, entries }: { tenant: string; project: string; entries: ProjectConfigurationEntry[] }): Promise<void> {
+      await ports.configuration.deleteProjectEntries(tenant, project, entries.map(({ key, environment }) => ({ key, environment })));
+    },
+
+    async createSourceRepository({ input, imageRepository, idempotencyKey }: { input: LandingZoneInput; imageRepository: string; idempotencyKey: string }) {
+      const { request } = input;
+      const skeleton = await ports.templates.renderSkeleton(request.projectClass, {
+        project: request.project,
+        tenant: request.tenant,
+        service: request.project,
+        owners: request.owners,
+        environments: input.environments.map((e) => e.name),
+        platformApiUrl: input.links.apiUrl,
+        imageRepository,
+        routeHost: `${request.project}.${request.tenant}.apps.example.com`,
+        temporalUiUrl: input.links.temporalUiUrl,
+      });
+      const created = await whileHeartbeating(() =>
+        ports.sources.create({
+          name: repositoryName(request.tenant, request.project),
+          files: skeleton.files,
+          initialCommit: {
+            message: `Create ${request.project} from the ${request.projectClass} template`,
+            author: { name: 'deploy-platform', email: 'deploy-platform@localhost' },
+          },
+          idempotencyKey,
+        }),
+      );
+      return { name: created.name, cloneUrl: created.cloneUrl, head: created.head };
+    },
+
+    async deleteSourceRepository({ tenant, project }: { tenant: string; project: string; idempotencyKey: string }): Promise<void> {
+      await whileHeartbeating(() => ports.sources.delete({ name: repositoryName(tenant, project) }));
+    },
+
+    async issueProjectToken({ tenant, project, idempotencyKey }: { tenant: string; project: string; environments: string[]; idempotencyKey: string }) {
+      return ports.credentials.issueProjectToken({ tenant, project, idempotencyKey });
+    },
+
+    async revokeProjectToken({ idempotencyKey }: { tenant: string; project: string; idempotencyKey: string }): Promise<void> {
+      await ports.credentials.revokeProjectToken({ idempotencyKey });
+    },
+
+    async notifyOwners(request: { idempotencyKey: string; input: LandingZoneInput; landingZoneId: string; runId: string; resources: LandingZoneResources }) {
+      const { input, resources } = request;
+      const { project, tenant, owners } = input.request;
+      const links = [
+        ...(resources.sourceRepository ? [{ label: 'Source repository', url: resources.sourceRepository.cloneUrl }] : []),
+        { label: 'Landing zone status', url: `${input.links.apiUrl}/v1/landing-zones/${project}` },
+        { label: 'Temporal run', url: `${input.links.temporalUiUrl}/namespaces/default/workflows/${encodeURIComponent(request.landingZoneId)}/${request.runId}/history` },
+      ];
+      const result = await ports.notifier.notify({
+        to: owners.emails,
+        group: owners.group,
+        subject: `Your landing zone ${tenant}/${project} is ready`,
+        body: [
+          `The landing zone of ${project} (${input.request.projectClass}) is ready.`,
+          `Namespaces: ${resources.namespaces.map((n) => `${n.namespace} (${n.environment})`).join(', ')}`,
+          `Image repository: ${resources.imageRepository?.uri ?? '-'}`,
+          `Pipeline: Jenkinsfile and .github/workflows/deploy.yml in the repository`,
+          `CI token: stored at ${resources.ciTokenSecretRef ?? '-'} (configure it as PLATFORM_TOKEN in your CI)`,
+        ].join('\n'),
+        links,
+        idempotencyKey: request.idempotencyKey,
+      });
+      return { messageId: result.messageId };
+    },
+  };
+}
+
+export type LandingZoneActivities = ReturnType<typeof createLandingZoneActivities>;

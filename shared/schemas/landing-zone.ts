@@ -1,0 +1,36 @@
+/** The body of `POST /v1/landing-zones`. Strict: unknown fields are errors naming them. */
+import { z } from 'zod';
+import { dnsLabel } from './deployment';
+
+const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a Kubernetes quantity such as 500m, 2 or 4Gi');
+
+export const landingZoneRequestSchema = z.strictObject({
+  project: dnsLabel(30),
+  tenant: dnsLabel(30),
+  class: z.string().min(1).max(40),
+  owners: z.strictObject({
+    emails: z.array(z.email()).min(1, 'at least one owner').max(20),
+    group: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._@:-]*$/, 'must be a group name as the cluster\'s identity provider spells it'),
+  }),
+  environments: z
+    .array(dnsLabel(20))
+    .min(1, 'at least one environment')
+    .max(10)
+    .refine((list) => new Set(list).size === list.length, 'environments must not repeat'),
+  quota: z
+    .strictObject({
+      requestsCpu: quantity,
+      requestsMemory: quantity,
+      limitsCpu: quantity,
+      limitsMemory: quantity,
+      pods: z.number().int().min(1).max(10_000),
+    })
+    .partial()
+    .optional(),
+});
+
+export type LandingZoneRequestBody = z.infer<typeof landingZoneRequestSchema>;

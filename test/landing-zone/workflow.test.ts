@@ -1,0 +1,231 @@
+/**
+ * The landing-zone workflow's own logic — step order, approval, compensation in reverse order,
+ * cancellation — on a real Temporal server with activities replaced by typed in-memory fakes that
+ * record what they were asked to do. The adapters behind the real activities have their own
+ * contract tests.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { DeployActivities } from '../../activities/deploy';
+import type { LandingZoneActivities } from '../../activities/landing-zone';
+import {
+  LANDING_ZONE_WORKFLOW_TYPE,
+  landingZoneStatusQuery,
+  type LandingZoneInput,
+  type LandingZoneStatusView,
+} from '../../shared/contracts/landing-zone';
+import { approvalSignal } from '../../shared/contracts/run';
+import { quietWorkerRuntime, testTemporalAddress, workflowBundle } from '../helpers/temporal';
+
+type Activities = DeployActivities & LandingZoneActivities;
+
+/** Every call the fakes receive, in order: `name:detail`. */
+let calls: string[] = [];
+let failAt: string | undefined;
+let changeCounter = 0;
+
+function step(name: string, detail = ''): void {
+  calls.push(detail ? `${name}:${detail}` : name);
+  if (failAt === name) throw ApplicationFailure.create({ type: 'ClusterTargetRejected', nonRetryable: true, message: `${name} refused by the test` });
+}
+
+const unused = async (): Promise<never> => {
+  throw new Error('not used by the landing-zone workflow');
+};
+
+const fakes: Activities = {
+  scanImage: unused,
+  renderRelease: unused,
+  openChange: unused,
+  deployRelease: unused,
+  wireMesh: unused,
+  verifyRollout: unused,
+  async closeChange({ outcome }) {
+    step('closeChange', outcome);
+    return { sysId: 'a'.repeat(32), number: 'CHG-X', state: '3', approval: 'approved', correlationId: 'x' };
+  },
+  async rollbackManifests({ idempotencyKey }) {
+    step('undo:namespace', idempotencyKey.split('/').pop());
+    return { rolledBack: true };
+  },
+  async openLandingZoneChange({ input }) {
+    step('openChange', input.approval.required ? 'normal' : 'standard');
+    changeCounter += 1;
+    return { sysId: 'b'.repeat(32), number: `CHG${9_000_000 + changeCounter}`, state: '-5', approval: 'requested', correlationId: 'x' };
+  },
+  async applyNamespace({ spec }) {
+    step('namespace', spec.namespace);
+    return { revision: 'c'.repeat(40), previousRevision: null, changed: true };
+  },
+  async ensureImageRepository({ tenant, project }) {
+    step('imageRepository', `${tenant}/${project}`);
+    return { name: `${tenant}/${project}`, uri: `registry.localhost/${tenant}/${project}`, created: true };
+  },
+  async deleteImageRepository() {
+    step('undo:imageRepository');
+  },
+  async writeProjectConfiguration({ entries }) {
+    step('configuration', String(entries.length));
+    return entries.map((e) => e.key);
+  },
+  async deleteProjectConfiguration() {
+    step('undo:configuration');
+  },
+  async createSourceRepository({ input }) {
+    step('sourceRepository', input.request.projectClass);
+    return { name: 'retail/shop', cloneUrl: '/tmp/retail/shop.git', head: 'd'.repeat(40) };
+  },
+  async deleteSourceRepository() {
+    step('undo:sourceRepository');
+  },
+  async issueProjectToken({ project }) {
+    step('credentials', project);
+    return { subject: `ci-${project}`, secretRef: `local-secret://ci-tokens/${project}` };
+  },
+  async revokeProjectToken() {
+    step('undo:credentials');
+  },
+  async notifyOwners({ resources }) {
+    step('notify', resources.ciTokenSecretRef ?? 'no-token');
+    return { messageId: 'msg-1' };
+  },
+};
+
+function input(overrides: Partial<LandingZoneInput> = {}): LandingZoneInput {
+  return {
+    request: {
+      project: `shop${randomUUID().slice(0, 6)}`,
+      tenant: 'retail',
+      projectClass: 'node-web',
+      owners: { emails: ['owner@example.com'], group: 'team-shop' },
+      environments: ['dev', 'prod'],
+      requestedBy: 'platform-admin',
+    },
+    environments: [
+      { name: 'dev', cluster: 'local', namespace: 'shop-dev' },
+      { name: 'prod', cluster: 'local', namespace: 'shop-prod' },
+    ],
+    approval: { required: false, deadlineMs: 60_000, reason: 'no environment asks for it' },
+    quota: { requestsCpu: '2', requestsMemory: '4Gi', limitsCpu: '4', limitsMemory: '8Gi', pods: 20 },
+    containerDefaults: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+    defaults: { port: 8080, readinessPath: '/healthz', livenessPath: '/healthz' },
+    links: { apiUrl: 'http://localhost:8080', temporalUiUrl: 'http://localhost:8233' },
+    ...overrides,
+  };
+}
+
+let client: Client;
+let connection: Connection;
+let nativeConnection: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+const taskQueue = `lz-test-${randomUUID()}`;
+
+before(async () => {
+  const address = await testTemporalAddress();
+  quietWorkerRuntime();
+  connection = await Connection.connect({ address });
+  client = new Client({ connection });
+  nativeConnection = await NativeConnection.connect({ address });
+  worker = await Worker.create({ connection: nativeConnection, taskQueue, activities: fakes, workflowBundle: await workflowBundle() });
+  running = worker.run();
+});
+
+after(async () => {
+  worker.shutdown();
+  await running;
+  await nativeConnection.close();
+  await connection.close();
+});
+
+async function start(lzInput: LandingZoneInput) {
+  calls = [];
+  return client.workflow.start(LANDING_ZONE_WORKFLOW_TYPE, { taskQueue, workflowId: `landing-zone.${lzInput.request.project}`, args: [lzInput] });
+}
+
+async function statusOf(handle: Awaited<ReturnType<typeof start>>, wanted: LandingZoneStatusView['status']): Promise<LandingZoneStatusView> {
+  for (let i = 0; i < 100; i++) {
+    const view = await handle.query(landingZoneStatusQuery);
+    if (view.status === wanted) return view;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`never reached ${wanted}`);
+}
+
+describe('landing-zone workflow', () => {
+  it('when no approval is needed, then every resource is created in order and the owners are notified with the token reference', async () => {
+    failAt = undefined;
+    const lz = input();
+    const handle = await start(lz);
+    const result = (await handle.result()) as LandingZoneStatusView;
+    assert.equal(result.status, 'succeeded');
+    assert.deepEqual(calls, [
+      'openChange:standard',
+      'namespace:shop-dev',
+      'namespace:shop-prod',
+      `imageRepository:retail/${lz.request.project}`,
+      'configuration:7',
+      'sourceRepository:node-web',
+      `credentials:${lz.request.project}`,
+      `notify:local-secret://ci-tokens/${lz.request.project}`,
+      'closeChange:successful',
+    ]);
+    assert.equal(result.resources.ciTokenSecretRef, `local-secret://ci-tokens/${lz.request.project}`);
+    assert.deepEqual(result.resources.namespaces.map((n) => n.namespace), ['shop-dev', 'shop-prod']);
+    assert.equal(result.steps.find((s) => s.name === 'awaitApproval')?.status, 'skipped');
+  });
+
+  it('when the source repository cannot be created, then earlier steps are undone in reverse order and the run is rolled_back', async () => {
+    failAt = 'sourceRepository';
+    const handle = await start(input());
+    await assert.rejects(handle.result(), WorkflowFailedError);
+    const view = await handle.query(landingZoneStatusQuery);
+    assert.equal(view.status, 'rolled_back');
+    assert.equal(view.error?.type, 'ClusterTargetRejected');
+    assert.deepEqual(calls.slice(calls.indexOf('sourceRepository:node-web')), [
+      'sourceRepository:node-web',
+      'undo:sourceRepository',
+      'undo:configuration',
+      'undo:imageRepository',
+      'undo:namespace:namespace-prod',
+      'undo:namespace:namespace-dev',
+      'closeChange:unsuccessful',
+    ]);
+    failAt = undefined;
+  });
+
+  it('when approval is required and given, then the landing zone is created after the approval', async () => {
+    failAt = undefined;
+    const handle = await start(input({ approval: { required: true, deadlineMs: 60_000, reason: 'prod is included' } }));
+    const waiting = await statusOf(handle, 'awaiting_approval');
+    assert.deepEqual(calls, ['openChange:normal']);
+    await handle.signal(approvalSignal, { decision: 'approved', approver: 'cab.chair', changeNumber: waiting.change!.number });
+    const result = (await handle.result()) as LandingZoneStatusView;
+    assert.equal(result.status, 'succeeded');
+    assert.equal(result.approval.approver, 'cab.chair');
+  });
+
+  it('when the approver rejects, then nothing is created and the change is cancelled', async () => {
+    failAt = undefined;
+    const handle = await start(input({ approval: { required: true, deadlineMs: 60_000, reason: 'prod is included' } }));
+    const waiting = await statusOf(handle, 'awaiting_approval');
+    await handle.signal(approvalSignal, { decision: 'rejected', approver: 'cab.chair', changeNumber: waiting.change!.number, comment: 'no budget' });
+    await assert.rejects(handle.result(), WorkflowFailedError);
+    assert.deepEqual(calls, ['openChange:normal', 'closeChange:cancelled']);
+    assert.equal((await handle.query(landingZoneStatusQuery)).status, 'rejected');
+  });
+
+  it('when the run is cancelled while waiting for approval, then the change is cancelled and nothing is created', async () => {
+    failAt = undefined;
+    const handle = await start(input({ approval: { required: true, deadlineMs: 60_000, reason: 'prod is included' } }));
+    await statusOf(handle, 'awaiting_approval');
+    await handle.cancel();
+    await assert.rejects(handle.result());
+    assert.deepEqual(calls, ['openChange:normal', 'closeChange:cancelled']);
+    assert.equal((await handle.query(landingZoneStatusQuery)).status, 'cancelled');
+  });
+});
