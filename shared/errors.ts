@@ -21,6 +21,8 @@ export const ErrorType = {
   VerificationFailed: 'VerificationFailed',
   /** Configuration given to an adapter is unusable. */
   ConfigurationInvalid: 'ConfigurationInvalid',
+  /** A resource exists already and belongs to something else (another run, a non-empty registry). */
+  ResourceConflict: 'ResourceConflict',
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
