@@ -5,20 +5,23 @@
 import express, { type Express } from 'express';
 import type { PlatformConfig } from '../shared/config';
 import type { Logger } from '../shared/logger';
+import type { PlatformStore } from '../shared/store';
 import { requireBearerToken } from './auth';
 import type { DeploymentService } from './deployments-service';
 import { NotFoundError, problemHandler } from './errors';
+import { configRoutes } from './routes/config';
 import { deploymentRoutes } from './routes/deployments';
 import { serviceNowWebhook } from './webhooks/servicenow';
 
 export interface AppDeps {
   config: PlatformConfig;
   deployments: DeploymentService;
+  store: PlatformStore;
   logger: Logger;
   now?: () => number;
 }
 
-export function createApp({ config, deployments, logger, now }: AppDeps): Express {
+export function createApp({ config, deployments, store, logger, now }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -50,7 +53,13 @@ export function createApp({ config, deployments, logger, now }: AppDeps): Expres
   });
 
   app.use('/v1/webhooks/servicenow', serviceNowWebhook({ secret: config.servicenow.webhookSecret, deployments, logger, now }));
-  app.use('/v1', express.json({ limit: config.api.bodyLimitBytes, type: 'application/json' }), requireBearerToken(config.ciTokens), deploymentRoutes({ config, deployments }));
+  app.use(
+    '/v1',
+    express.json({ limit: config.api.bodyLimitBytes, type: 'application/json' }),
+    requireBearerToken(config.ciTokens),
+    deploymentRoutes({ config, deployments }),
+    configRoutes(store.configuration),
+  );
 
   app.use((req) => {
     throw new NotFoundError(`no route for ${req.method} ${req.path}`);

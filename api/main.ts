@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
+import { openPlatformStore } from '../shared/store';
 import { createApp } from './app';
 import { DeploymentService } from './deployments-service';
 
@@ -12,7 +13,8 @@ async function main(): Promise<void> {
   // /readyz tells when it can serve.
   const connection = Connection.lazy({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const app = createApp({ config, deployments: new DeploymentService(client, { taskQueue: config.temporal.taskQueue }), logger });
+  const store = openPlatformStore(config.databaseFile);
+  const app = createApp({ config, deployments: new DeploymentService(client, { taskQueue: config.temporal.taskQueue }), store, logger });
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info('listening', { url: `http://${config.api.host}:${config.api.port}`, public: config.api.publicBaseUrl });
   });
@@ -23,6 +25,7 @@ async function main(): Promise<void> {
   const shutdown = (): void => {
     logger.info('shutting down');
     server.close(() => {
+      store.close();
       void connection.close().finally(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 5_000).unref();

@@ -37,6 +37,8 @@ export interface PlatformConfig {
   servicenow: { url: string; user: string; password: string; webhookSecret: string; timeoutMs: number };
   simulator: { host: string; port: number; webhookUrl: string; dataFile: string };
   gitops: { repoDir: string; branch: string };
+  /** The platform database (configuration hierarchy): SQLite, shared by API and worker. */
+  databaseFile: string;
   environmentsFile: string;
   environments: EnvironmentPolicies;
   /** Set when development secrets were generated or read from the data directory. */
@@ -88,6 +90,7 @@ const envSchema = z.object({
   SIMULATOR_WEBHOOK_URL: z.string().url().optional(),
   GITOPS_REPO_DIR: z.string().optional(),
   GITOPS_BRANCH: z.string().default('main'),
+  PLATFORM_DATABASE_FILE: z.string().optional(),
 });
 
 /** Values that must never reach production however they were configured. */
@@ -197,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
       dataFile: resolve(dataDir, 'servicenow-simulator.json'),
     },
     gitops: { repoDir: resolve(cwd, e.GITOPS_REPO_DIR ?? resolve(dataDir, 'gitops')), branch: e.GITOPS_BRANCH },
+    databaseFile: resolve(cwd, e.PLATFORM_DATABASE_FILE ?? resolve(dataDir, 'platform.sqlite')),
     environmentsFile,
     environments,
     devSecretsFile: dev ? devSecretsPath(dataDir) : undefined,

@@ -18,6 +18,7 @@ import { freePort } from '../../scripts/lib/processes';
 import { loadConfig, type PlatformConfig } from '../../shared/config';
 import type { DeploymentStatus, DeploymentStatusView } from '../../shared/contracts/deploy';
 import { createLogger } from '../../shared/logger';
+import { openPlatformStore, type PlatformStore } from '../../shared/store';
 import { startServiceNowSimulator } from '../../simulators/servicenow/server';
 import { createDeployWorker } from '../../workers/deploy-worker';
 import { quietWorkerRuntime, testTemporalAddress, workflowBundle } from './temporal';
@@ -71,12 +72,13 @@ export interface SimulatedChange {
 export interface TestPlatform {
   config: PlatformConfig;
   env: Record<string, string>;
+  store: PlatformStore;
   client: Client;
   deployments: DeploymentService;
   apiUrl: string;
   simulatorUrl: string;
   dataDir: string;
-  tokens: { admin: string; payments: string };
+  tokens: { admin: string; payments: string; retailAdmin: string; ledgerOwner: string };
   webhookSecret: string;
   http(method: string, path: string, body?: unknown, options?: { token?: string | null; headers?: Record<string, string>; raw?: string }): Promise<HttpResult>;
   waitForStatus(id: string, wanted: DeploymentStatus | DeploymentStatus[], timeoutMs?: number): Promise<DeploymentStatusView>;
@@ -99,7 +101,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-test-'));
   const environmentsFile = join(dataDir, 'environments.yaml');
   writeFileSync(environmentsFile, TEST_ENVIRONMENTS);
-  const tokens = { admin: `admin-${randomBytes(16).toString('hex')}`, payments: `payments-${randomBytes(16).toString('hex')}` };
+  const token = (name: string): string => `${name}-${randomBytes(16).toString('hex')}`;
+  const tokens = { admin: token('admin'), payments: token('payments'), retailAdmin: token('retail-admin'), ledgerOwner: token('ledger-owner') };
   const webhookSecret = randomBytes(32).toString('hex');
   const [apiPort, simPort] = [await freePort(), await freePort()];
   const env: Record<string, string> = {
@@ -116,6 +119,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     PLATFORM_CI_TOKENS: JSON.stringify({
       [tokens.admin]: { subject: 'ci-admin', projects: ['*'], roles: ['platform-admin'] },
       [tokens.payments]: { subject: 'ci-payments', projects: ['payments'] },
+      [tokens.retailAdmin]: { subject: 'retail-admin', roles: ['tenant-admin:retail'] },
+      [tokens.ledgerOwner]: { subject: 'ledger-owner', roles: ['project-owner:ledger'] },
     }),
     LOG_LEVEL: 'warn',
   };
@@ -125,7 +130,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const deployments = new DeploymentService(client, { taskQueue: config.temporal.taskQueue });
-  const app = createApp({ config, deployments, logger });
+  const store = openPlatformStore(config.databaseFile);
+  const app = createApp({ config, deployments, store, logger });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(apiPort, '127.0.0.1', () => resolve(s));
   });
@@ -148,6 +154,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const platform: TestPlatform = {
     config,
     env,
+    store,
     client,
     deployments,
     apiUrl,
@@ -228,6 +235,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       server.closeAllConnections();
       await closed;
       await simulator.close();
+      store.close();
       await nativeConnection.close();
       await connection.close();
       rmSync(dataDir, { recursive: true, force: true });

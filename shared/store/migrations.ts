@@ -1,0 +1,37 @@
+/**
+ * The platform database's schema, as numbered migrations. Each runs once, in its own transaction,
+ * recorded in `schema_migrations`; append new ones, never edit applied ones.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'configuration hierarchy',
+    // Absent tenant/project/environment are stored as '' (not NULL) so the unique index treats
+    // "no environment" as one value: SQLite considers NULLs distinct in unique indexes.
+    sql: `
+      CREATE TABLE config_entries (
+        id INTEGER PRIMARY KEY,
+        scope TEXT NOT NULL CHECK (scope IN ('global', 'tenant', 'project')),
+        tenant TEXT NOT NULL DEFAULT '',
+        project TEXT NOT NULL DEFAULT '',
+        environment TEXT NOT NULL DEFAULT '',
+        key TEXT NOT NULL,
+        value TEXT,
+        secret_ref TEXT,
+        updated_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        CHECK ((value IS NULL) <> (secret_ref IS NULL)),
+        CHECK (scope <> 'global' OR (tenant = '' AND project = '')),
+        CHECK (scope <> 'tenant' OR (tenant <> '' AND project = '')),
+        CHECK (scope <> 'project' OR (tenant <> '' AND project <> ''))
+      );
+      CREATE UNIQUE INDEX config_entries_identity ON config_entries (scope, tenant, project, environment, key);
+    `,
+  },
+];
