@@ -56,7 +56,7 @@ export function createApp({ config, deployments, store, logger, now }: AppDeps):
   app.use(
     '/v1',
     express.json({ limit: config.api.bodyLimitBytes, type: 'application/json' }),
-    requireBearerToken(config.ciTokens),
+    requireBearerToken(config.ciTokens, (hash) => store.tokens.grantFor(hash)),
     deploymentRoutes({ config, deployments }),
     configRoutes(store.configuration),
   );

@@ -19,7 +19,11 @@ export function principalOf(res: Response): Principal {
  * Bearer-token authentication for CI callers. Tokens are looked up by their sha256, so the secret
  * itself is never compared character by character nor kept in memory in plain text.
  */
-export function requireBearerToken(tokens: ReadonlyMap<string, CiTokenGrant>): RequestHandler {
+export function requireBearerToken(
+  tokens: ReadonlyMap<string, CiTokenGrant>,
+  /** Tokens the platform issued at run time (landing zones); looked up after the configured ones. */
+  issued?: (tokenHash: string) => CiTokenGrant | undefined,
+): RequestHandler {
   return (req, res, next) => {
     const header = req.get('authorization');
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -27,7 +31,8 @@ export function requireBearerToken(tokens: ReadonlyMap<string, CiTokenGrant>): R
       res.set('WWW-Authenticate', 'Bearer');
       throw new NotAuthenticatedError('missing bearer token: send "Authorization: Bearer <token>"');
     }
-    const grant = tokens.get(hashToken(match[1]));
+    const tokenHash = hashToken(match[1]);
+    const grant = tokens.get(tokenHash) ?? issued?.(tokenHash);
     if (!grant) {
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
       throw new NotAuthenticatedError('the bearer token is not valid');

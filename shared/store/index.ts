@@ -1,16 +1,19 @@
 import { ConfigurationRepository } from './configuration';
 import { openDatabase } from './database';
+import { TokenRepository } from './tokens';
 
 export { ConfigurationRepository, type EntryContent, type EntryLocation, type Scope, type StoredEntry } from './configuration';
 export { migrate, openDatabase, StoreError } from './database';
+export { TokenRepository, type IssuedToken } from './tokens';
 
 export interface PlatformStore {
   configuration: ConfigurationRepository;
+  tokens: TokenRepository;
   close(): void;
 }
 
 /** Opens (creating and migrating when needed) the platform database at `path`. */
 export function openPlatformStore(path: string): PlatformStore {
   const db = openDatabase(path);
-  return { configuration: new ConfigurationRepository(db), close: () => db.close() };
+  return { configuration: new ConfigurationRepository(db), tokens: new TokenRepository(db), close: () => db.close() };
 }

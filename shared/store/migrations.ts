@@ -34,4 +34,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX config_entries_identity ON config_entries (scope, tenant, project, environment, key);
     `,
   },
+  {
+    version: 2,
+    name: 'issued CI tokens',
+    // Only the sha256 of a token is kept; the token itself lives in the secret store.
+    sql: `
+      CREATE TABLE ci_tokens (
+        token_hash TEXT PRIMARY KEY,
+        subject TEXT NOT NULL,
+        projects TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        secret_ref TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      );
+    `,
+  },
 ];
