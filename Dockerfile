@@ -57,6 +57,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # Environment policy (PLATFORM_ENVIRONMENTS_FILE defaults to config/environments.yaml under /app).
 COPY config ./config
+# Project templates (landing zones render a new project's repository from them).
+COPY templates ./templates
 
 # Data directory (GitOps repository, simulator state). Created here and owned by the runtime user
 # so that a fresh named volume mounted on it inherits that ownership.
