@@ -10,6 +10,7 @@ import type { ChangeManagement } from './ports/change-management';
 import type { ApplyRequest, ApplyResult, ClusterTarget } from './ports/cluster-target';
 import type { CredentialIssuer } from './ports/credentials';
 import type { ImageRegistry } from './ports/image-registry';
+import type { LandingZoneDirectory } from './ports/landing-zone-directory';
 import type { Notifier } from './ports/notifier';
 import type { ProjectConfiguration, ProjectConfigurationEntry } from './ports/project-configuration';
 import type { ProjectTemplates } from './ports/project-templates';
@@ -24,6 +25,7 @@ export interface LandingZonePorts {
   credentials: CredentialIssuer;
   notifier: Notifier;
   templates: ProjectTemplates;
+  directory: LandingZoneDirectory;
 }
 
 const repositoryName = (tenant: string, project: string): string => `${tenant}/${project}`;
@@ -125,6 +127,23 @@ export function createLandingZoneActivities(ports: LandingZonePorts) {
 
     async revokeProjectToken({ idempotencyKey }: { tenant: string; project: string; idempotencyKey: string }): Promise<void> {
       await ports.credentials.revokeProjectToken({ idempotencyKey });
+    },
+
+    async registerLandingZone(request: { input: LandingZoneInput; landingZoneId: string; runId: string; resources: LandingZoneResources }): Promise<void> {
+      const { request: lz } = request.input;
+      ports.directory.register({
+        project: lz.project,
+        tenant: lz.tenant,
+        projectClass: lz.projectClass,
+        environments: request.input.environments.map((e) => e.name),
+        workflowId: request.landingZoneId,
+        runId: request.runId,
+        resources: request.resources,
+      });
+    },
+
+    async unregisterLandingZone({ project, runId }: { project: string; runId: string }): Promise<void> {
+      ports.directory.unregister(project, runId);
     },
 
     async notifyOwners(request: { idempotencyKey: string; input: LandingZoneInput; landingZoneId: string; runId: string; resources: LandingZoneResources }) {

@@ -2,6 +2,7 @@
  * The HTTP API: CI pipelines start and follow deployments, ServiceNow reports decisions.
  * Built from explicit dependencies so tests can run it on an ephemeral port.
  */
+import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { PlatformConfig } from '../shared/config';
 import type { Logger } from '../shared/logger';
@@ -11,17 +12,20 @@ import type { DeploymentService } from './deployments-service';
 import { NotFoundError, problemHandler } from './errors';
 import { configRoutes } from './routes/config';
 import { deploymentRoutes } from './routes/deployments';
+import { landingZoneRoutes } from './routes/landing-zones';
 import { serviceNowWebhook } from './webhooks/servicenow';
 
 export interface AppDeps {
   config: PlatformConfig;
   deployments: DeploymentService;
+  /** The Temporal client (landing zones); deployments go through `deployments`. */
+  client: Client;
   store: PlatformStore;
   logger: Logger;
   now?: () => number;
 }
 
-export function createApp({ config, deployments, store, logger, now }: AppDeps): Express {
+export function createApp({ config, deployments, client, store, logger, now }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -57,7 +61,8 @@ export function createApp({ config, deployments, store, logger, now }: AppDeps):
     '/v1',
     express.json({ limit: config.api.bodyLimitBytes, type: 'application/json' }),
     requireBearerToken(config.ciTokens, (hash) => store.tokens.grantFor(hash)),
-    deploymentRoutes({ config, deployments }),
+    deploymentRoutes({ config, deployments, landingZones: store.landingZones }),
+    landingZoneRoutes({ config, client, landingZones: store.landingZones, taskQueue: config.temporal.taskQueue }),
     configRoutes(store.configuration),
   );
 

@@ -21,6 +21,7 @@ import {
   type DeploymentStatusView,
   type DeployInput,
 } from '../shared/contracts/deploy';
+import { runStatusQuery } from '../shared/contracts/run';
 import type { ApprovalDecision, DeployRequest, EnvironmentPolicy } from '../shared/domain';
 import {
   ChangeNumber,
@@ -172,6 +173,26 @@ export class DeploymentService {
       view,
       status: view?.status ?? statusFromDescription(description),
     };
+  }
+
+  /**
+   * The status of any platform run (deployment or landing zone), for the approval webhook:
+   * from the run's own `status` query, or its DeployStatus search attribute without a worker.
+   */
+  async runStatus(workflowId: string, runId: string): Promise<DeploymentStatus | undefined> {
+    const handle = this.client.workflow.getHandle(workflowId, runId);
+    let description: WorkflowExecutionDescription;
+    try {
+      description = await handle.describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+    try {
+      return (await this.client.withDeadline(Date.now() + this.queryTimeoutMs, () => handle.query(runStatusQuery))).status;
+    } catch {
+      return statusFromDescription(description);
+    }
   }
 
   async cancel(workflowId: string, runId: string): Promise<void> {

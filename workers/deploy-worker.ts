@@ -1,23 +1,25 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createDeployActivities, type DeployPorts } from '../activities/deploy';
+import { createLandingZoneActivities, type LandingZonePorts } from '../activities/landing-zone';
 import { DEPLOY_TASK_QUEUE } from '../shared/contracts/deploy';
 
 export interface DeployWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   ports: DeployPorts;
+  landingZonePorts: LandingZonePorts;
   taskQueue?: string;
   /** A pre-built bundle (tests build one per file); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
-/** The worker for the deploy task queue: deploy workflows plus their activities over `ports`. */
+/** The platform's worker: deploy and landing-zone workflows with their activities over the ports. */
 export async function createDeployWorker(options: DeployWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? DEPLOY_TASK_QUEUE,
-    activities: createDeployActivities(options.ports),
+    activities: { ...createDeployActivities(options.ports), ...createLandingZoneActivities(options.landingZonePorts) },
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

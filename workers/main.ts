@@ -3,9 +3,10 @@
  * polls the deploy task queue until SIGINT/SIGTERM.
  */
 import { NativeConnection, Runtime, makeTelemetryFilterString, DefaultLogger } from '@temporalio/worker';
-import { createDeployPorts } from '../activities/adapters';
+import { createDeployPorts, createLandingZonePorts } from '../activities/adapters';
 import { loadConfig } from '../shared/config';
 import { createLogger, type LogLevel } from '../shared/logger';
+import { openPlatformStore } from '../shared/store';
 import { createDeployWorker } from './deploy-worker';
 
 async function main(): Promise<void> {
@@ -19,14 +20,23 @@ async function main(): Promise<void> {
     logger: new DefaultLogger(sdkLevel, (entry) => logger[toOurs[entry.level] ?? 'info'](entry.message, entry.meta)),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
   });
+  const store = openPlatformStore(config.databaseFile);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
-    const worker = await createDeployWorker({ connection, namespace: config.temporal.namespace, ports: createDeployPorts(config), taskQueue: config.temporal.taskQueue });
+    const ports = createDeployPorts(config);
+    const worker = await createDeployWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      ports,
+      landingZonePorts: createLandingZonePorts(config, store, ports, (line) => logger.info(line)),
+      taskQueue: config.temporal.taskQueue,
+    });
     logger.info('polling', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, gitops: config.gitops.repoDir, servicenow: config.servicenow.url });
     await worker.run();
     logger.info('stopped');
   } finally {
     await connection.close();
+    store.close();
   }
 }
 

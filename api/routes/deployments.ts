@@ -3,9 +3,10 @@ import type { PlatformConfig } from '../../shared/config';
 import { TERMINAL_STATUSES } from '../../shared/contracts/deploy';
 import { deploymentRequestSchema, toDeployRequest, type DeploymentRequestBody } from '../../shared/schemas/deployment';
 import { MAX_SCAN_FINDINGS } from '../../shared/schemas/trivy';
+import type { LandingZoneRepository } from '../../shared/store';
 import { assertMayDeploy, principalOf } from '../auth';
 import { DeploymentService, type DeploymentSnapshot } from '../deployments-service';
-import { ConflictError, InputError, NotFoundError, type FieldError } from '../errors';
+import { ConflictError, InputError, NotFoundError, UnprocessableError, type FieldError } from '../errors';
 import { parsedBody, validateBody } from '../validate';
 
 const DEPLOYMENT_ID = /^deploy\.[a-z][-a-z0-9]*\.[a-z][-a-z0-9]*\.[a-z][-a-z0-9]*\.[a-f0-9]{16}$/;
@@ -14,9 +15,10 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export interface DeploymentRoutesDeps {
   config: PlatformConfig;
   deployments: DeploymentService;
+  landingZones: LandingZoneRepository;
 }
 
-export function deploymentRoutes({ config, deployments }: DeploymentRoutesDeps): Router {
+export function deploymentRoutes({ config, deployments, landingZones }: DeploymentRoutesDeps): Router {
   const router = Router();
   const links = (workflowId: string, runId: string) => ({
     self: `${config.api.publicBaseUrl}/v1/deployments/${workflowId}`,
@@ -57,6 +59,18 @@ export function deploymentRoutes({ config, deployments }: DeploymentRoutesDeps):
       problems.push({ field: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters without spaces' });
     }
     if (problems.length > 0 || !policy) throw new InputError('the request cannot be deployed as given', problems);
+    const landingZone = landingZones.find(body.project);
+    if (!landingZone) {
+      throw new UnprocessableError(`project "${body.project}" has no landing zone: create one with POST /v1/landing-zones first`, [
+        { field: 'project', message: 'no landing zone' },
+      ]);
+    }
+    if (!landingZone.environments.includes(body.environment)) {
+      throw new UnprocessableError(
+        `the landing zone of "${body.project}" has no ${body.environment} environment (it has ${landingZone.environments.join(', ')})`,
+        [{ field: 'environment', message: `not in the landing zone of ${body.project}` }],
+      );
+    }
 
     const request = toDeployRequest(body, principal.subject);
     const keyHash = key ? DeploymentService.idempotencyKeyHash(principal.subject, key) : undefined;

@@ -45,12 +45,12 @@ export function serviceNowWebhook({ secret, deployments, logger, now = Date.now 
 
     const run = await deployments.findByChangeNumber(event.number, event.correlation_id);
     if (!run) {
-      throw new NotFoundError(`no deployment opened change ${event.number}`);
+      throw new NotFoundError(`no platform run opened change ${event.number}`);
     }
-    const snapshot = await deployments.snapshot(run.workflowId, run.runId);
-    if (!snapshot) throw new NotFoundError(`no deployment opened change ${event.number}`);
-    if (snapshot.status !== 'awaiting_approval') {
-      throw new ConflictError(`deployment ${run.workflowId} is not waiting for approval (status ${snapshot.status})`, { deploymentStatus: snapshot.status });
+    const status = await deployments.runStatus(run.workflowId, run.runId);
+    if (!status) throw new NotFoundError(`no platform run opened change ${event.number}`);
+    if (status !== 'awaiting_approval') {
+      throw new ConflictError(`run ${run.workflowId} is not waiting for approval (status ${status})`, { runStatus: status });
     }
     await deployments.deliverApproval(run.workflowId, run.runId, {
       decision: event.approval,

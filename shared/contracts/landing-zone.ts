@@ -16,6 +16,7 @@ export const LANDING_ZONE_STAGES = [
   'configuration',
   'sourceRepository',
   'credentials',
+  'register',
   'notify',
   'closeChange',
 ] as const;

@@ -2,7 +2,7 @@
  * What every platform run (deployment, landing zone) reports: status, stage, steps, approval,
  * change, error. Each workflow's status view extends `RunView`.
  */
-import { defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { ApprovalDecision, ChangeOutcome } from '../domain';
 
 export type RunStatus =
@@ -52,3 +52,6 @@ export interface RunView<Stage extends string = string> {
 
 /** ServiceNow's decision on a run's change, delivered by the verified webhook. */
 export const approvalSignal = defineSignal<[ApprovalDecision]>('approval');
+
+/** Every platform workflow answers `status` with at least a RunView. */
+export const runStatusQuery = defineQuery<RunView>('status');

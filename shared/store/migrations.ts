@@ -51,4 +51,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'landing zones',
+    sql: `
+      CREATE TABLE landing_zones (
+        project TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        project_class TEXT NOT NULL,
+        environments TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        resources TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

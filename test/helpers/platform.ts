@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createDeployPorts } from '../../activities/adapters';
+import { createDeployPorts, createLandingZonePorts } from '../../activities/adapters';
 import type { DeployPorts } from '../../activities/deploy';
 import { createApp } from '../../api/app';
 import { DeploymentService } from '../../api/deployments-service';
@@ -38,6 +38,7 @@ environments:
     cluster: local
     approval: { required: true, deadline: 72h }
     scan: { required: true, blockSeverities: [CRITICAL, HIGH] }
+    landingZone: { approvalRequired: true }
   hurry:
     cluster: local
     approval: { required: true, deadline: 3s }
@@ -131,7 +132,17 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const deployments = new DeploymentService(client, { taskQueue: config.temporal.taskQueue });
   const store = openPlatformStore(config.databaseFile);
-  const app = createApp({ config, deployments, store, logger });
+  // The deploy tests' project, as if a landing zone had created it (the landing-zone tests create real ones).
+  store.landingZones.register({
+    project: 'payments',
+    tenant: 'retail',
+    projectClass: 'java',
+    environments: Object.keys(config.environments),
+    workflowId: 'landing-zone.payments',
+    runId: 'fixture',
+    resources: {},
+  });
+  const app = createApp({ config, deployments, client, store, logger });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(apiPort, '127.0.0.1', () => resolve(s));
   });
@@ -217,6 +228,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         ports,
+        landingZonePorts: createLandingZonePorts(config, store, ports),
         workflowBundle: await workflowBundle(),
       });
       worker = { worker: created, running: created.run() };

@@ -89,6 +89,12 @@ const fakes: Activities = {
   async revokeProjectToken() {
     step('undo:credentials');
   },
+  async registerLandingZone({ input }) {
+    step('register', input.request.project);
+  },
+  async unregisterLandingZone() {
+    step('undo:register');
+  },
   async notifyOwners({ resources }) {
     step('notify', resources.ciTokenSecretRef ?? 'no-token');
     return { messageId: 'msg-1' };
@@ -171,6 +177,7 @@ describe('landing-zone workflow', () => {
       'configuration:7',
       'sourceRepository:node-web',
       `credentials:${lz.request.project}`,
+      `register:${lz.request.project}`,
       `notify:local-secret://ci-tokens/${lz.request.project}`,
       'closeChange:successful',
     ]);

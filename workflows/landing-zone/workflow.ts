@@ -147,6 +147,9 @@ export async function landingZoneWorkflow(input: LandingZoneInput): Promise<Land
     );
     tracker.patch((s) => (s.resources.ciTokenSecretRef = credentials.secretRef));
 
+    saga.add('register', () => undo.unregisterLandingZone({ project, runId }));
+    await tracker.step('register', () => create.registerLandingZone({ input, landingZoneId, runId, resources: tracker.view().resources }), () => 'deployments may target it now');
+
     const notified = await tracker.step(
       'notify',
       () =>

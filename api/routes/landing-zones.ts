@@ -1,0 +1,147 @@
+/**
+ * `POST /v1/landing-zones` (platform-admin) starts a landing-zone run for a new project;
+ * `GET /v1/landing-zones/{project}` reports its status, resources and links.
+ */
+import { Router } from 'express';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import type { PlatformConfig } from '../../shared/config';
+import {
+  LANDING_ZONE_WORKFLOW_TYPE,
+  landingZoneStatusQuery,
+  landingZoneWorkflowId,
+  type LandingZoneInput,
+  type LandingZoneStatusView,
+} from '../../shared/contracts/landing-zone';
+import { projectNamespace } from '../../shared/contracts/deploy';
+import { loadProjectTemplate, PROJECT_CLASSES, TemplateError } from '../../shared/project-templates';
+import { landingZoneRequestSchema, type LandingZoneRequestBody } from '../../shared/schemas/landing-zone';
+import { DeployProject, DeployStage, DeployStatus } from '../../shared/search-attributes';
+import type { LandingZoneRepository } from '../../shared/store';
+import { assertRole, principalOf } from '../auth';
+import { ConflictError, InputError, NotAllowedError, NotFoundError, type FieldError } from '../errors';
+import { parsedBody, validateBody } from '../validate';
+
+export interface LandingZoneRoutesDeps {
+  config: PlatformConfig;
+  client: Client;
+  landingZones: LandingZoneRepository;
+  taskQueue: string;
+}
+
+export function landingZoneRoutes({ config, client, landingZones, taskQueue }: LandingZoneRoutesDeps): Router {
+  const router = Router();
+  const links = (project: string, runId?: string) => ({
+    self: `${config.api.publicBaseUrl}/v1/landing-zones/${project}`,
+    temporalUi: `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(landingZoneWorkflowId(project))}${runId ? `/${runId}/history` : ''}`,
+  });
+
+  router.post('/landing-zones', validateBody(landingZoneRequestSchema), async (_req, res) => {
+    const principal = principalOf(res);
+    assertRole(principal, ['platform-admin'], 'create landing zones');
+    const body = parsedBody<LandingZoneRequestBody>(res);
+
+    const problems: FieldError[] = [];
+    let template: ReturnType<typeof loadProjectTemplate> | undefined;
+    try {
+      template = loadProjectTemplate(body.class);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      problems.push({ field: 'class', message: `"${body.class}" is not a project class; known: ${PROJECT_CLASSES.join(', ')}` });
+    }
+    body.environments.forEach((name, index) => {
+      if (!config.environments[name]) problems.push({ field: `environments.${index}`, message: `"${name}" is not an environment; known: ${Object.keys(config.environments).join(', ')}` });
+    });
+    if (problems.length > 0 || !template) throw new InputError('the landing zone cannot be created as given', problems);
+    if (landingZones.find(body.project)) throw new ConflictError(`project "${body.project}" already has a landing zone`, { project: body.project });
+
+    const policies = body.environments.map((name) => config.environments[name]!);
+    const approvers = policies.filter((p) => p.landingZone.approvalRequired);
+    const defaults = template.manifest.defaults;
+    const input: LandingZoneInput = {
+      request: {
+        project: body.project,
+        tenant: body.tenant,
+        projectClass: body.class,
+        owners: body.owners,
+        environments: body.environments,
+        ...(body.quota ? { quota: body.quota } : {}),
+        requestedBy: principal.subject,
+      },
+      environments: policies.map((p) => ({ name: p.name, cluster: p.cluster, namespace: projectNamespace(body.project, p.name) })),
+      approval: {
+        required: approvers.length > 0,
+        deadlineMs: Math.max(0, ...approvers.map((p) => p.approval.deadlineMs)) || 72 * 3_600_000,
+        reason: approvers.length > 0 ? `includes ${approvers.map((p) => p.name).join(', ')}` : 'no environment of it asks for approval',
+      },
+      quota: { ...defaults.quota, ...body.quota },
+      containerDefaults: defaults.resources,
+      defaults: { port: defaults.port, readinessPath: defaults.probes.readinessPath, livenessPath: defaults.probes.livenessPath },
+      links: { apiUrl: config.api.publicBaseUrl, temporalUiUrl: config.temporal.uiUrl },
+    };
+
+    try {
+      const handle = await client.workflow.start(LANDING_ZONE_WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: landingZoneWorkflowId(body.project),
+        args: [input],
+        // One landing zone per project: a second request meets the first (409); after a run that
+        // failed, was rejected or was rolled back, the project may be requested again.
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        typedSearchAttributes: [
+          { key: DeployProject, value: body.project },
+          { key: DeployStage, value: 'openChange' },
+          { key: DeployStatus, value: 'running' },
+        ],
+        staticSummary: `Landing zone for ${body.tenant}/${body.project}`,
+        staticDetails: `**Class** ${body.class}\n\n**Environments** ${body.environments.join(', ')}\n\n**Owners** ${body.owners.emails.join(', ')} (${body.owners.group})`,
+      });
+      res.status(202).location(links(body.project).self).json({
+        project: body.project,
+        landingZoneId: handle.workflowId,
+        runId: handle.firstExecutionRunId,
+        status: 'running',
+        approvalRequired: input.approval.required,
+        links: links(body.project, handle.firstExecutionRunId),
+      });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new ConflictError(`project "${body.project}" already has a landing zone (being created or created)`, { project: body.project });
+      }
+      throw error;
+    }
+  });
+
+  router.get('/landing-zones/:project', async (req, res) => {
+    const project = req.params.project;
+    const principal = principalOf(res);
+    const record = landingZones.find(project);
+    const tenant = record?.tenant;
+    const allowed =
+      principal.hasRole('platform-admin') ||
+      principal.hasRole(`project-owner:${project}`) ||
+      (tenant !== undefined && principal.hasRole(`tenant-admin:${tenant}`)) ||
+      principal.mayDeploy(project);
+    if (!allowed) throw new NotAllowedError(`${principal.subject} may not read the landing zone of "${project}"`);
+    let view: LandingZoneStatusView | undefined;
+    let runId: string | undefined;
+    try {
+      const handle = client.workflow.getHandle(landingZoneWorkflowId(project));
+      const description = await handle.describe();
+      runId = description.runId;
+      view = await client.withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(landingZoneWorkflowId(project), runId).query(landingZoneStatusQuery));
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError) && !record) throw error;
+    }
+    if (!view && !record) throw new NotFoundError(`no landing zone for "${project}"`);
+    res.json({ ...(view ?? { project, status: 'succeeded', resources: record?.resources }), registered: record !== undefined, links: links(project, runId ?? record?.runId) });
+  });
+
+  return router;
+}
