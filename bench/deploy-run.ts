@@ -3,7 +3,7 @@
  * server, ServiceNow simulator over HTTP, GitOps repository on disk — measured from the CI's POST
  * to `succeeded`. Prints numbers; asserts nothing.
  *
- *   npm run bench                 5 dev runs + 3 staging runs with approval
+ *   npm run bench                 5 dev runs, 3 staging runs with approval, 3 landing zones
  *   BENCH_RUNS=20 npm run bench
  */
 import { performance } from 'node:perf_hooks';
@@ -41,6 +41,25 @@ async function stagingRun(platform: TestPlatform, i: number): Promise<{ total: n
   return { total: t2 - t0 - 0, afterApproval: t2 - t1 };
 }
 
+async function landingZoneRun(platform: TestPlatform, i: number): Promise<number> {
+  const project = `bench-lz-${i}`;
+  const t0 = performance.now();
+  const res = await platform.http('POST', '/v1/landing-zones', {
+    project,
+    tenant: 'bench',
+    class: 'node-web',
+    owners: { emails: ['bench@example.com'], group: 'bench' },
+    environments: ['dev', 'staging'],
+  });
+  if (res.status !== 202) throw new Error(`POST failed: ${res.status} ${JSON.stringify(res.body)}`);
+  for (;;) {
+    const status = await platform.http('GET', `/v1/landing-zones/${project}`);
+    if (status.body.status === 'succeeded') return performance.now() - t0;
+    if (['failed', 'rolled_back', 'cancelled'].includes(status.body.status)) throw new Error(`landing zone ${project} ended ${status.body.status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const platform = await startTestPlatform();
@@ -59,6 +78,9 @@ async function main(): Promise<void> {
     }
     stats('staging run, POST → succeeded (incl. approve)', total);
     stats('staging run, approve click → succeeded', after);
+    const zones: number[] = [];
+    for (let i = 1; i <= Math.max(1, Math.ceil(runs / 2)); i++) zones.push(await landingZoneRun(platform, i));
+    stats('landing zone (dev+staging), POST → succeeded', zones);
     console.log(`rss ${(process.memoryUsage().rss / 1024 / 1024).toFixed(0)} MiB (API + worker + simulator in this process)`);
   } finally {
     await platform.stop();
