@@ -9,6 +9,7 @@ import {
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
   type Client,
+  type QueryDefinition,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import {
@@ -148,24 +149,30 @@ export class DeploymentService {
     };
   }
 
-  /** The latest run under `workflowId` (or the given run); undefined when there is none. */
-  async snapshot(workflowId: string, runId?: string): Promise<DeploymentSnapshot | undefined> {
-    const handle = this.client.workflow.getHandle(workflowId, runId);
-    let description: WorkflowExecutionDescription;
+  /** The run's description, or undefined when there is no such run. */
+  private async describe(workflowId: string, runId?: string): Promise<WorkflowExecutionDescription | undefined> {
     try {
-      description = await handle.describe();
+      return await this.client.workflow.getHandle(workflowId, runId).describe();
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
     }
-    if (description.type !== DEPLOY_WORKFLOW_TYPE) return undefined;
-    const pinned = this.client.workflow.getHandle(workflowId, description.runId);
-    let view: DeploymentStatusView | null = null;
+  }
+
+  /** Answers a query within the query timeout; null when no worker answers in time. */
+  private async queryWithin<T>(workflowId: string, runId: string, query: QueryDefinition<T>): Promise<T | null> {
     try {
-      view = await this.client.withDeadline(Date.now() + this.queryTimeoutMs, () => pinned.query(statusQuery));
+      return await this.client.withDeadline(Date.now() + this.queryTimeoutMs, () => this.client.workflow.getHandle(workflowId, runId).query(query));
     } catch {
-      view = null; // no worker to answer: fall back to what Temporal itself records
+      return null; // no worker to answer: callers fall back to what Temporal itself records
     }
+  }
+
+  /** The latest run under `workflowId` (or the given run); undefined when there is none. */
+  async snapshot(workflowId: string, runId?: string): Promise<DeploymentSnapshot | undefined> {
+    const description = await this.describe(workflowId, runId);
+    if (!description || description.type !== DEPLOY_WORKFLOW_TYPE) return undefined;
+    const view = await this.queryWithin(workflowId, description.runId, statusQuery);
     return {
       workflowId,
       runId: description.runId,
@@ -180,19 +187,9 @@ export class DeploymentService {
    * from the run's own `status` query, or its DeployStatus search attribute without a worker.
    */
   async runStatus(workflowId: string, runId: string): Promise<DeploymentStatus | undefined> {
-    const handle = this.client.workflow.getHandle(workflowId, runId);
-    let description: WorkflowExecutionDescription;
-    try {
-      description = await handle.describe();
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return undefined;
-      throw error;
-    }
-    try {
-      return (await this.client.withDeadline(Date.now() + this.queryTimeoutMs, () => handle.query(runStatusQuery))).status;
-    } catch {
-      return statusFromDescription(description);
-    }
+    const description = await this.describe(workflowId, runId);
+    if (!description) return undefined;
+    return (await this.queryWithin(workflowId, runId, runStatusQuery))?.status ?? statusFromDescription(description);
   }
 
   async cancel(workflowId: string, runId: string): Promise<void> {
