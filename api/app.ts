@@ -61,7 +61,7 @@ export function createApp({ config, deployments, client, store, logger, now }: A
     '/v1',
     express.json({ limit: config.api.bodyLimitBytes, type: 'application/json' }),
     requireBearerToken(config.ciTokens, (hash) => store.tokens.grantFor(hash)),
-    deploymentRoutes({ config, deployments, landingZones: store.landingZones }),
+    deploymentRoutes({ config, deployments, landingZones: store.landingZones, configuration: store.configuration }),
     landingZoneRoutes({ config, client, landingZones: store.landingZones, taskQueue: config.temporal.taskQueue }),
     configRoutes(store.configuration),
   );

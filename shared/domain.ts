@@ -84,6 +84,8 @@ export interface DeployRequest {
   port: number;
   replicas: number;
   route: { host: string; path: string };
+  /** HTTP path of the readiness and liveness probes (the project's `probes.readinessPath`). */
+  healthPath?: string;
   scanReport?: ScanReport;
   requestedBy: string;
 }

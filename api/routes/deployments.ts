@@ -3,7 +3,7 @@ import type { PlatformConfig } from '../../shared/config';
 import { TERMINAL_STATUSES } from '../../shared/contracts/deploy';
 import { deploymentRequestSchema, toDeployRequest, type DeploymentRequestBody } from '../../shared/schemas/deployment';
 import { MAX_SCAN_FINDINGS } from '../../shared/schemas/trivy';
-import type { LandingZoneRepository } from '../../shared/store';
+import type { ConfigurationRepository, LandingZoneRepository } from '../../shared/store';
 import { assertMayDeploy, principalOf } from '../auth';
 import { DeploymentService, type DeploymentSnapshot } from '../deployments-service';
 import { ConflictError, InputError, NotFoundError, UnprocessableError, type FieldError } from '../errors';
@@ -16,9 +16,12 @@ export interface DeploymentRoutesDeps {
   config: PlatformConfig;
   deployments: DeploymentService;
   landingZones: LandingZoneRepository;
+  configuration: ConfigurationRepository;
 }
 
-export function deploymentRoutes({ config, deployments, landingZones }: DeploymentRoutesDeps): Router {
+const PATH = /^\/[A-Za-z0-9._~\-/]*$/;
+
+export function deploymentRoutes({ config, deployments, landingZones, configuration }: DeploymentRoutesDeps): Router {
   const router = Router();
   const links = (workflowId: string, runId: string) => ({
     self: `${config.api.publicBaseUrl}/v1/deployments/${workflowId}`,
@@ -72,7 +75,17 @@ export function deploymentRoutes({ config, deployments, landingZones }: Deployme
       );
     }
 
-    const request = toDeployRequest(body, principal.subject);
+    // The project's defaults, from its class and configuration (written by its landing zone).
+    const settings = new Map(configuration.resolve(landingZone.tenant, body.project, body.environment).map((e) => [e.key, e.value]));
+    const port = body.port ?? Number(settings.get('service.port'));
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+      throw new InputError('the request cannot be deployed as given', [{ field: 'port', message: `required: the project's configuration has no usable service.port` }]);
+    }
+    const healthPath = settings.get('probes.readinessPath');
+    if (healthPath !== undefined && !PATH.test(healthPath)) {
+      throw new UnprocessableError(`the configuration of ${body.project} has an invalid probes.readinessPath "${healthPath}"`, [{ field: 'probes.readinessPath', message: 'not a URL path' }]);
+    }
+    const request = toDeployRequest(body, principal.subject, { port, ...(healthPath ? { healthPath } : {}) });
     const keyHash = key ? DeploymentService.idempotencyKeyHash(principal.subject, key) : undefined;
     if (keyHash) {
       const existing = await deployments.findByIdempotencyKey(keyHash);

@@ -46,7 +46,8 @@ export const deploymentRequestSchema = z.strictObject({
     .refine((value) => parseImageReference(value) !== undefined, {
       message: 'must be an image reference pinned by digest, e.g. registry.example.com/team/app:1.2.3@sha256:<64 hex>',
     }),
-  port: z.number().int().min(1).max(65_535),
+  /** Defaults to the project's `service.port` configuration (set by its landing zone). */
+  port: z.number().int().min(1).max(65_535).optional(),
   replicas: z.number().int().min(1).max(500).default(2),
   route: z.strictObject({
     host: hostname,
@@ -63,7 +64,7 @@ export const deploymentRequestSchema = z.strictObject({
 export type DeploymentRequestBody = z.infer<typeof deploymentRequestSchema>;
 
 /** Turns a validated body into the workflow's request; `requestedBy` defaults to the caller. */
-export function toDeployRequest(body: DeploymentRequestBody, caller: string): DeployRequest {
+export function toDeployRequest(body: DeploymentRequestBody, caller: string, defaults: { port: number; healthPath?: string }): DeployRequest {
   const image = parseImageReference(body.image);
   if (!image) throw new Error('image was validated by the schema'); // unreachable after parsing
   return {
@@ -71,9 +72,10 @@ export function toDeployRequest(body: DeploymentRequestBody, caller: string): De
     service: body.service,
     environment: body.environment,
     image,
-    port: body.port,
+    port: body.port ?? defaults.port,
     replicas: body.replicas,
     route: { host: body.route.host, path: body.route.path },
+    ...(defaults.healthPath ? { healthPath: defaults.healthPath } : {}),
     ...(body.scanReport ? { scanReport: reduceTrivyReport(body.scanReport) } : {}),
     requestedBy: body.requestedBy ?? caller,
   };

@@ -84,10 +84,16 @@ describe('landing zones over HTTP', () => {
 
     // The issued token deploys its own project right away, and nothing else.
     const token = await createLocalSecretStore(platform.dataDir).read(done.resources.ciTokenSecretRef!);
-    const deploy = await platform.http('POST', '/v1/deployments', deploymentBody({ project: 'shop', service: 'web', image: `registry.localhost/retail/shop@${uniqueDigest()}`, port: 3000 }), { token });
+    // No port in the request: the project's class default (node-web: 3000) comes from its configuration.
+    const body = deploymentBody({ project: 'shop', service: 'web', image: `registry.localhost/retail/shop@${uniqueDigest()}` });
+    delete body.port;
+    const deploy = await platform.http('POST', '/v1/deployments', body, { token });
     assert.equal(deploy.status, 202, JSON.stringify(deploy.body));
     const deployed = await platform.waitForStatus(deploy.body.deploymentId, 'succeeded');
     assert.equal(deployed.release?.namespace, 'shop-dev');
+    const workload = repo.show('clusters/local/shop-dev/web/app/deployment-web.yaml');
+    assert.match(workload, /containerPort: 3000/);
+    assert.match(workload, /path: \/healthz/);
     const foreign = await platform.http('POST', '/v1/deployments', deploymentBody({ service: 'sneaky' }), { token });
     assert.equal(foreign.status, 403);
 

@@ -103,7 +103,7 @@ export function chartModel(spec: ReleaseSpec): ChartModel {
       image: { repository: request.image.repository, digest: request.image.digest },
       replicas: request.replicas,
       port: request.port,
-      healthPath: HEALTH_PATH,
+      healthPath: request.healthPath ?? HEALTH_PATH,
       route: { host: request.route.host, path: request.route.path, gateway: PLATFORM_GATEWAY },
       resources: {
         requests: { cpu: '100m', memory: '128Mi' },
