@@ -9,11 +9,11 @@ import {
   type DeployResult,
   type DeploymentStatusView,
 } from '../../shared/contracts/deploy';
-import type { ChangeOutcome, ChangeRecord, ScanSummary } from '../../shared/domain';
+import type { ChangeRecord, ScanSummary } from '../../shared/domain';
 import { ErrorType } from '../../shared/errors';
 import { changeOp, fastStep, sideEffect, verifyOp } from '../shared/activity-options';
 import { ApprovalGate, endUnapproved } from '../shared/approval-gate';
-import { compensateAndRethrow } from '../shared/compensation';
+import { changeCloser, compensateAndRethrow } from '../shared/compensation';
 import { RunTracker } from '../shared/run-tracker';
 import { Saga } from '../shared/saga';
 
@@ -75,12 +75,7 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
   const audit = (step: keyof typeof titles): ApplyRequest['audit'] => ({ title: titles[step], deploymentId, runId, changeNumber: change?.number });
   const location = (component: 'app' | 'mesh'): TargetLocation => ({ cluster: policy.cluster, namespace, service: request.service, component });
   const idempotencyKey = (step: string): string => `${deploymentId}/${runId}/${step}`;
-  const closeChange = async (outcome: ChangeOutcome, notes: string): Promise<void> => {
-    if (!change) return;
-    const sysId = change.sysId;
-    await tracker.step('closeChange', () => changes.closeChange({ sysId, outcome, notes }), () => outcome);
-    tracker.recordChangeOutcome(outcome);
-  };
+  const closeChange = changeCloser(tracker, (request) => changes.closeChange(request));
 
   try {
     const scan = await tracker

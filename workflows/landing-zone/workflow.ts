@@ -8,10 +8,10 @@ import {
   type LandingZoneStatusView,
 } from '../../shared/contracts/landing-zone';
 import { approvalSignal } from '../../shared/contracts/run';
-import type { ChangeOutcome, ChangeRecord } from '../../shared/domain';
+import type { ChangeRecord } from '../../shared/domain';
 import { changeOp, fastStep, sideEffect } from '../shared/activity-options';
 import { ApprovalGate, endUnapproved } from '../shared/approval-gate';
-import { compensateAndRethrow } from '../shared/compensation';
+import { changeCloser, compensateAndRethrow } from '../shared/compensation';
 import { RunTracker } from '../shared/run-tracker';
 import { Saga } from '../shared/saga';
 
@@ -59,12 +59,7 @@ export async function landingZoneWorkflow(input: LandingZoneInput): Promise<Land
   const saga = new Saga();
   const key = (step: string): string => `${landingZoneId}/${runId}/${step}`;
   const audit = (title: string): ApplyRequest['audit'] => ({ title, deploymentId: landingZoneId, runId, changeNumber: change?.number });
-  const closeChange = async (outcome: ChangeOutcome, notes: string): Promise<void> => {
-    if (!change) return;
-    const sysId = change.sysId;
-    await tracker.step('closeChange', () => changes.closeChange({ sysId, outcome, notes }), () => outcome);
-    tracker.recordChangeOutcome(outcome);
-  };
+  const closeChange = changeCloser(tracker, (request) => changes.closeChange(request));
   const { tenant, project } = request;
 
   try {

@@ -1,4 +1,5 @@
 import { CancellationScope, isCancellation, log } from '@temporalio/workflow';
+import type { CloseChangeRequest } from '../../activities/ports/change-management';
 import type { RunView, StepRecord } from '../../shared/contracts/run';
 import type { ChangeOutcome } from '../../shared/domain';
 import { describeFailure, type RunTracker } from './run-tracker';
@@ -51,4 +52,20 @@ export async function compensateAndRethrow<View extends RunView>(error: unknown,
   const clean = tracker.view().compensationErrors.length === 0;
   tracker.finish(cancelled ? 'cancelled' : hadSideEffects && clean ? 'rolled_back' : 'failed');
   throw error;
+}
+
+/**
+ * Closes the change a run opened (if it opened one) as one recorded `closeChange` step. Both
+ * workflows name that stage `closeChange`, hence the cast to the generic stage type.
+ */
+export function changeCloser<View extends RunView>(
+  tracker: RunTracker<View>,
+  close: (request: CloseChangeRequest) => Promise<unknown>,
+): (outcome: ChangeOutcome, notes: string) => Promise<void> {
+  return async (outcome, notes) => {
+    const change = tracker.view().change;
+    if (!change) return;
+    await tracker.step('closeChange' as View['stage'], () => close({ sysId: change.sysId, outcome, notes }), () => outcome);
+    tracker.recordChangeOutcome(outcome);
+  };
 }
