@@ -130,17 +130,21 @@ export function landingZoneRoutes({ config, client, landingZones, taskQueue }: L
       principal.mayDeploy(project);
     if (!allowed) throw new NotAllowedError(`${principal.subject} may not read the landing zone of "${project}"`);
     let view: LandingZoneStatusView | undefined;
+    let recorded: string | undefined;
     let runId: string | undefined;
     try {
-      const handle = client.workflow.getHandle(landingZoneWorkflowId(project));
-      const description = await handle.describe();
+      const description = await client.workflow.getHandle(landingZoneWorkflowId(project)).describe();
       runId = description.runId;
-      view = await client.withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(landingZoneWorkflowId(project), runId).query(landingZoneStatusQuery));
+      recorded = description.typedSearchAttributes.get(DeployStatus);
+      const pinned = client.workflow.getHandle(landingZoneWorkflowId(project), runId);
+      // No worker to answer: fall back to the status the run last recorded in its search attributes.
+      view = await client.withDeadline(Date.now() + 5_000, () => pinned.query(landingZoneStatusQuery)).catch(() => undefined);
     } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError) && !record) throw error;
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
-    if (!view && !record) throw new NotFoundError(`no landing zone for "${project}"`);
-    res.json({ ...(view ?? { project, status: 'succeeded', resources: record?.resources }), registered: record !== undefined, links: links(project, runId ?? record?.runId) });
+    if (!view && !record && !runId) throw new NotFoundError(`no landing zone for "${project}"`);
+    const fallback = { project, status: recorded ?? (record ? 'succeeded' : 'running'), resources: record?.resources, detailsUnavailable: 'no worker answered the status query' };
+    res.json({ ...(view ?? fallback), registered: record !== undefined, links: links(project, runId ?? record?.runId) });
   });
 
   return router;

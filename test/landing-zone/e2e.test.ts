@@ -150,4 +150,13 @@ describe('landing zones over HTTP', () => {
     const notAdmin = await platform.http('POST', '/v1/landing-zones', landingZone('odd', ['dev']), { token: platform.tokens.payments });
     assert.equal(notAdmin.status, 403);
   });
+
+  it('when no worker answers, then the status still comes from what Temporal records', async () => {
+    await platform.stopWorker();
+    const res = await platform.http('GET', '/v1/landing-zones/shop');
+    assert.equal(res.status, 200);
+    assert.equal(res.body.status, 'succeeded');
+    assert.equal(res.body.registered, true);
+    assert.match(res.body.detailsUnavailable, /no worker/);
+  });
 });
