@@ -63,7 +63,7 @@ export function createApp({ config, deployments, client, store, logger, now }: A
     requireBearerToken(config.ciTokens, (hash) => store.tokens.grantFor(hash)),
     deploymentRoutes({ config, deployments, landingZones: store.landingZones, configuration: store.configuration }),
     landingZoneRoutes({ config, client, landingZones: store.landingZones, taskQueue: config.temporal.taskQueue }),
-    configRoutes(store.configuration),
+    configRoutes({ configuration: store.configuration, landingZones: store.landingZones }),
   );
 
   app.use((req) => {

@@ -1,31 +1,40 @@
 /**
  * The environment hierarchy over HTTP: read a project's resolved configuration, write and delete
  * entries at global, tenant and project scope. Secrets are references only (`secretRef`), never
- * values; a value under a secret-sounding key is refused.
+ * values; the entry rules (shared with the repository) refuse what looks like a secret value.
+ * Values are never logged: the request log has the path only, and no message repeats a value.
  */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Role } from '../../shared/config';
 import { dnsLabel } from '../../shared/schemas/deployment';
-import type { ConfigurationRepository, EntryLocation } from '../../shared/store';
-import { assertRole, principalOf } from '../auth';
-import { InputError, NotAllowedError, NotFoundError, fieldErrors } from '../errors';
+import {
+  contentProblems,
+  keyProblems,
+  type ConfigurationRepository,
+  type EntryLocation,
+  type EntryProblem,
+  type LandingZoneRepository,
+  type Scope,
+  type StoredEntry,
+} from '../../shared/store';
+import { assertRole, principalOf, type Principal } from '../auth';
+import { InputError, NotAllowedError, NotFoundError, fieldErrors, type FieldError } from '../errors';
 import { parsedBody, validateBody } from '../validate';
 
-const KEY = /^[A-Za-z][A-Za-z0-9_.-]{0,127}$/;
-const SECRET_SOUNDING = /(password|passwd|secret|token|private[-_.]?key|credential|api[-_.]?key)/i;
+export interface ConfigRoutesDeps {
+  configuration: ConfigurationRepository;
+  /** Which tenant a project belongs to: its landing zone says so. */
+  landingZones: Pick<LandingZoneRepository, 'find'>;
+}
 
-const environmentParam = dnsLabel(20);
+const environmentName = dnsLabel(20);
 
+/** The shape only; what may be stored under a key is `contentProblems`' call, made with the path's key. */
 const entryBodySchema = z
   .strictObject({
-    value: z.string().max(4096).optional(),
-    secretRef: z
-      .string()
-      .max(512)
-      .regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/, 'must be a secret reference such as vault://kv/payments/db#password')
-      .optional(),
-    environment: environmentParam.optional(),
+    value: z.string().optional(),
+    secretRef: z.string().optional(),
+    environment: environmentName.optional(),
   })
   .refine((body) => (body.value === undefined) !== (body.secretRef === undefined), {
     message: 'give exactly one of value or secretRef',
@@ -33,86 +42,116 @@ const entryBodySchema = z
   });
 type EntryBody = z.infer<typeof entryBodySchema>;
 
-function checkNames(params: Record<string, string | undefined>): void {
-  const errors = [];
-  for (const [field, value] of Object.entries(params)) {
+function refuse(message: string, problems: (EntryProblem | FieldError)[]): void {
+  if (problems.length > 0) throw new InputError(message, problems.map(({ field, message: text }) => ({ field, message: text })));
+}
+
+function checkPathNames(params: { tenant?: string; project?: string; key?: string }): void {
+  const problems: FieldError[] = [];
+  for (const field of ['tenant', 'project'] as const) {
+    const value = params[field];
     if (value === undefined) continue;
-    const schema = field === 'key' ? z.string().regex(KEY, 'must start with a letter and use letters, digits, _ . -') : dnsLabel(30);
-    const result = schema.safeParse(value);
-    if (!result.success) errors.push(...fieldErrors(result.error, field));
+    const result = dnsLabel(30).safeParse(value);
+    if (!result.success) problems.push(...fieldErrors(result.error, field));
   }
-  if (errors.length > 0) throw new InputError('the path names an invalid entry', errors);
+  if (params.key !== undefined) problems.push(...keyProblems(params.key));
+  refuse('the path names an invalid entry', problems);
 }
 
 function environmentQuery(req: Request): string | undefined {
   const raw = req.query.environment;
   if (raw === undefined) return undefined;
-  const result = environmentParam.safeParse(raw);
+  const result = environmentName.safeParse(raw);
   if (!result.success) throw new InputError('invalid query parameter', fieldErrors(result.error, 'environment'));
   return result.data;
 }
 
-export function configRoutes(configuration: ConfigurationRepository): Router {
+function present(entry: StoredEntry) {
+  return {
+    key: entry.key,
+    ...(entry.secretRef !== undefined ? { secretRef: entry.secretRef, secret: true } : { value: entry.value, secret: false }),
+    scope: entry.scope,
+    environment: entry.environment,
+    updatedBy: entry.updatedBy,
+    updatedAt: entry.updatedAt,
+  };
+}
+
+export function configRoutes({ configuration, landingZones }: ConfigRoutesDeps): Router {
   const router = Router();
+
+  /**
+   * Admins act by role. Project-level grants (owner role, a deploy token) count only inside the
+   * project's own tenant, which its landing zone records; otherwise a project token could read
+   * any tenant's entries by putting that tenant in the path.
+   */
+  const authoriseProject = (principal: Principal, tenant: string, project: string, action: string, deployTokensMay: boolean): void => {
+    const admin = principal.hasRole('platform-admin') || principal.hasRole(`tenant-admin:${tenant}`);
+    const projectGrant = principal.hasRole(`project-owner:${project}`) || (deployTokensMay && principal.mayDeploy(project));
+    if (!admin && !projectGrant) {
+      const needed = `platform-admin or tenant-admin:${tenant} or project-owner:${project}${deployTokensMay ? ` or a token for project ${project}` : ''}`;
+      throw new NotAllowedError(`${principal.subject} may not ${action}: needs ${needed}`);
+    }
+    const home = landingZones.find(project)?.tenant;
+    if (home !== undefined && home !== tenant) throw new NotFoundError(`project "${project}" is not in tenant "${tenant}"`);
+    if (home === undefined && !admin) {
+      throw new NotAllowedError(
+        `${principal.subject} may not ${action}: project "${project}" has no landing zone yet, so its tenant is not known; until then this needs platform-admin or tenant-admin:${tenant}`,
+      );
+    }
+  };
 
   router.get('/config/:tenant/:project', (req, res) => {
     const { tenant, project } = req.params;
-    checkNames({ tenant, project });
-    const principal = principalOf(res);
-    const allowed =
-      principal.hasRole('platform-admin') ||
-      principal.hasRole(`tenant-admin:${tenant}`) ||
-      principal.hasRole(`project-owner:${project}`) ||
-      principal.mayDeploy(project);
-    if (!allowed) throw new NotAllowedError(`${principal.subject} may not read the configuration of ${tenant}/${project}`);
+    checkPathNames({ tenant, project });
+    authoriseProject(principalOf(res), tenant, project, `read the configuration of ${tenant}/${project}`, true);
     const environment = environmentQuery(req);
-    const entries = configuration.resolve(tenant, project, environment).map((entry) => ({
-      key: entry.key,
-      ...(entry.secretRef !== undefined ? { secretRef: entry.secretRef, secret: true } : { value: entry.value, secret: false }),
-      scope: entry.scope,
-      environment: entry.environment,
-      updatedBy: entry.updatedBy,
-      updatedAt: entry.updatedAt,
-    }));
+    const entries = configuration.resolve(tenant, project, environment).map(present);
     res.json({ tenant, project, environment: environment ?? null, entries });
   });
 
+  const authorisers: Record<Scope, (principal: Principal, params: { tenant?: string; project?: string }) => void> = {
+    global: (principal) => assertRole(principal, ['platform-admin'], 'write global configuration'),
+    tenant: (principal, { tenant = '' }) => assertRole(principal, ['platform-admin', `tenant-admin:${tenant}`], `write the configuration of tenant ${tenant}`),
+    project: (principal, { tenant = '', project = '' }) => authoriseProject(principal, tenant, project, `write the configuration of ${tenant}/${project}`, false),
+  };
+
   /** Registers PUT and DELETE for one scope's entries. */
-  const scopeRoutes = (path: string, scope: EntryLocation['scope'], writers: (params: Record<string, string>) => Role[]) => {
+  const scopeRoutes = (path: string, scope: Scope): void => {
     const locate = (req: Request, res: Response, environment: string | undefined): EntryLocation => {
-      const params = req.params as Record<string, string>;
-      checkNames(params);
-      assertRole(principalOf(res), writers(params), `write ${scope} configuration`);
-      return { scope, tenant: params.tenant, project: params.project, environment, key: params.key ?? '' };
+      const { tenant, project, key = '' } = req.params as { tenant?: string; project?: string; key?: string };
+      checkPathNames({ tenant, project, key });
+      authorisers[scope](principalOf(res), { tenant, project });
+      return { scope, tenant, project, environment, key };
     };
 
     router.put(path, validateBody(entryBodySchema), (req, res) => {
       const body = parsedBody<EntryBody>(res);
       const location = locate(req, res, body.environment);
-      if (body.value !== undefined && SECRET_SOUNDING.test(location.key)) {
-        throw new InputError('secrets are stored as references', [
-          { field: 'value', message: `"${location.key}" looks like a secret: store it in your secret manager and send its reference as secretRef` },
-        ]);
-      }
+      refuse('the entry cannot be stored as given', contentProblems(location.key, body));
       const content = body.secretRef !== undefined ? { secretRef: body.secretRef } : { value: body.value ?? '' };
       const outcome = configuration.upsert(location, content, principalOf(res).subject);
-      res.status(outcome === 'created' ? 201 : 200).json({ ...location, ...content, outcome });
+      const stored = configuration.find(location);
+      if (!stored) throw new Error(`entry ${location.key} vanished right after it was written`);
+      res.status(outcome === 'created' ? 201 : 200).json({
+        ...(location.tenant !== undefined ? { tenant: location.tenant } : {}),
+        ...(location.project !== undefined ? { project: location.project } : {}),
+        ...present(stored),
+      });
     });
 
     router.delete(path, (req, res) => {
       const location = locate(req, res, environmentQuery(req));
-      if (!configuration.delete(location)) throw new NotFoundError(`no ${scope} entry "${location.key}"${location.environment ? ` for ${location.environment}` : ''}`);
+      if (!configuration.delete(location)) {
+        throw new NotFoundError(`no ${scope} entry "${location.key}" ${location.environment ? `for ${location.environment}` : 'for all environments'}`);
+      }
       res.status(204).end();
     });
   };
 
-  scopeRoutes('/config/global/entries/:key', 'global', () => ['platform-admin']);
-  scopeRoutes('/config/tenants/:tenant/entries/:key', 'tenant', ({ tenant }) => ['platform-admin', `tenant-admin:${tenant}`]);
-  scopeRoutes('/config/tenants/:tenant/projects/:project/entries/:key', 'project', ({ tenant, project }) => [
-    'platform-admin',
-    `tenant-admin:${tenant}`,
-    `project-owner:${project}`,
-  ]);
+  scopeRoutes('/config/global/entries/:key', 'global');
+  scopeRoutes('/config/tenants/:tenant/entries/:key', 'tenant');
+  scopeRoutes('/config/tenants/:tenant/projects/:project/entries/:key', 'project');
 
   return router;
 }

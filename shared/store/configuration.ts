@@ -4,20 +4,10 @@
  * environment: project over tenant over global, and within a scope the environment's own entry
  * over the all-environments one. Secrets are references only; no secret value is ever stored.
  */
-import type { Db } from './database';
+import { writeTransaction, type Db } from './database';
+import { entryProblems, InvalidEntryError, type EntryContent, type EntryLocation, type Scope } from './entry-rules';
 
-export type Scope = 'global' | 'tenant' | 'project';
-
-export interface EntryLocation {
-  scope: Scope;
-  tenant?: string;
-  project?: string;
-  /** Absent: the entry applies to every environment. */
-  environment?: string;
-  key: string;
-}
-
-export type EntryContent = { value: string; secretRef?: undefined } | { secretRef: string; value?: undefined };
+export type { EntryContent, EntryLocation, Scope } from './entry-rules';
 
 export interface StoredEntry {
   key: string;
@@ -63,10 +53,12 @@ function toEntry(row: Row): StoredEntry {
 export class ConfigurationRepository {
   constructor(private readonly db: Db) {}
 
-  /** Creates or replaces one entry; says which. */
+  /** Creates or replaces one entry, recording who wrote it; says which. Refuses invalid entries. */
   upsert(location: EntryLocation, content: EntryContent, updatedBy: string): 'created' | 'updated' {
+    const problems = entryProblems(location, content);
+    if (problems.length > 0) throw new InvalidEntryError(problems);
     const [scope, tenant, project, environment, key] = identity(location);
-    return this.db.transaction(() => {
+    return writeTransaction(this.db, () => {
       const existing = this.db
         .prepare('SELECT 1 FROM config_entries WHERE scope = ? AND tenant = ? AND project = ? AND environment = ? AND key = ?')
         .get(scope, tenant, project, environment, key);
@@ -79,28 +71,38 @@ export class ConfigurationRepository {
         )
         .run(scope, tenant, project, environment, key, content.value ?? null, content.secretRef ?? null, updatedBy, new Date().toISOString());
       return existing ? 'updated' : 'created';
-    })();
+    });
+  }
+
+  /** The entry stored exactly at `location` (no resolution). */
+  find(location: EntryLocation): StoredEntry | undefined {
+    const row = this.db
+      .prepare('SELECT * FROM config_entries WHERE scope = ? AND tenant = ? AND project = ? AND environment = ? AND key = ?')
+      .get(...identity(location)) as Row | undefined;
+    return row ? toEntry(row) : undefined;
   }
 
   /** True when an entry was deleted. */
   delete(location: EntryLocation): boolean {
-    const result = this.db
-      .prepare('DELETE FROM config_entries WHERE scope = ? AND tenant = ? AND project = ? AND environment = ? AND key = ?')
-      .run(...identity(location));
-    return result.changes > 0;
+    return writeTransaction(this.db, () => {
+      const result = this.db
+        .prepare('DELETE FROM config_entries WHERE scope = ? AND tenant = ? AND project = ? AND environment = ? AND key = ?')
+        .run(...identity(location));
+      return result.changes > 0;
+    });
   }
 
-  /** Writes several project entries in one transaction (all or nothing). */
+  /** Writes several entries in one transaction (all or nothing). */
   upsertMany(locations: { location: EntryLocation; content: EntryContent }[], updatedBy: string): void {
-    this.db.transaction(() => {
+    writeTransaction(this.db, () => {
       for (const { location, content } of locations) this.upsert(location, content, updatedBy);
-    })();
+    });
   }
 
   deleteMany(locations: EntryLocation[]): void {
-    this.db.transaction(() => {
+    writeTransaction(this.db, () => {
       for (const location of locations) this.delete(location);
-    })();
+    });
   }
 
   /** The entries that apply to `project` of `tenant` in `environment`, each from its strongest source. */

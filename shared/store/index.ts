@@ -3,11 +3,25 @@ import { openDatabase } from './database';
 import { LandingZoneRepository } from './landing-zones';
 import { TokenRepository } from './tokens';
 
-export { ConfigurationRepository, type EntryContent, type EntryLocation, type Scope, type StoredEntry } from './configuration';
-export { migrate, openDatabase, StoreError } from './database';
+export { ConfigurationRepository, type StoredEntry } from './configuration';
+export { migrate, openDatabase, StoreError, writeTransaction } from './database';
+export {
+  CONFIG_KEY,
+  contentProblems,
+  DNS_LABEL,
+  entryProblems,
+  InvalidEntryError,
+  keyProblems,
+  locationProblems,
+  type EntryContent,
+  type EntryLocation,
+  type EntryProblem,
+  type Scope,
+} from './entry-rules';
 export { TokenRepository, type IssuedToken } from './tokens';
 export { LandingZoneRepository, type LandingZoneRecord } from './landing-zones';
 
+/** One connection, one repository per table group; a new table group adds a migration and a field here. */
 export interface PlatformStore {
   configuration: ConfigurationRepository;
   tokens: TokenRepository;

@@ -1,7 +1,7 @@
 /** The landing zone's view of the configuration hierarchy: the project scope of the platform store. */
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../../shared/errors';
-import type { ConfigurationRepository, EntryContent } from '../../../shared/store';
+import { InvalidEntryError, type ConfigurationRepository, type EntryContent } from '../../../shared/store';
 import type { ProjectConfigurationEntry } from '../../ports/project-configuration';
 import type { ProjectConfiguration } from '../../ports/project-configuration';
 
@@ -15,13 +15,21 @@ function contentOf(entry: ProjectConfigurationEntry): EntryContent {
 export function createStoreProjectConfiguration(repository: ConfigurationRepository): ProjectConfiguration {
   return {
     async writeProjectEntries(tenant, project, entries, updatedBy) {
-      repository.upsertMany(
-        entries.map((entry) => ({
-          location: { scope: 'project', tenant, project, environment: entry.environment, key: entry.key },
-          content: contentOf(entry),
-        })),
-        updatedBy,
-      );
+      try {
+        repository.upsertMany(
+          entries.map((entry) => ({
+            location: { scope: 'project', tenant, project, environment: entry.environment, key: entry.key },
+            content: contentOf(entry),
+          })),
+          updatedBy,
+        );
+      } catch (error) {
+        // A refused entry fails the same way on every attempt: retrying would only delay the rollback.
+        if (error instanceof InvalidEntryError) {
+          throw ApplicationFailure.create({ type: ErrorType.ConfigurationInvalid, nonRetryable: true, message: error.message });
+        }
+        throw error;
+      }
       return entries.map((entry) => (entry.environment ? `${entry.key}@${entry.environment}` : entry.key));
     },
     async deleteProjectEntries(tenant, project, entries) {
