@@ -2,16 +2,19 @@
  * The landing-zone workflow's activities: thin functions over the provider ports. Each one is
  * idempotent under retry; keys toward outside systems are `<workflowId>/<runId>/<step>`.
  */
-import type { LandingZoneInput, LandingZoneResources } from '../shared/contracts/landing-zone';
+import { specOf, type LandingZoneInput, type LandingZoneResources, type LandingZoneSpec } from '../shared/contracts/landing-zone';
 import type { ChangeRecord } from '../shared/domain';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../shared/errors';
 import { whileHeartbeating } from './heartbeat';
 import { renderNamespaceManifests, type NamespaceSpec } from './landing-zone/namespace-manifests';
 import type { ChangeManagement } from './ports/change-management';
-import type { ApplyRequest, ApplyResult, ClusterTarget } from './ports/cluster-target';
+import type { ApplyRequest, ApplyResult, ClusterTarget, TargetLocation } from './ports/cluster-target';
 import type { CredentialIssuer } from './ports/credentials';
 import type { ImageRegistry } from './ports/image-registry';
+import type { DeploymentRuns } from './ports/deployment-runs';
 import type { LandingZoneDirectory } from './ports/landing-zone-directory';
-import type { Notifier } from './ports/notifier';
+import type { Notification, Notifier } from './ports/notifier';
 import type { ProjectConfiguration, ProjectConfigurationEntry } from './ports/project-configuration';
 import type { ProjectTemplates } from './ports/project-templates';
 import type { SourceRepository } from './ports/source-repository';
@@ -26,6 +29,7 @@ export interface LandingZonePorts {
   notifier: Notifier;
   templates: ProjectTemplates;
   directory: LandingZoneDirectory;
+  runs: DeploymentRuns;
 }
 
 const repositoryName = (tenant: string, project: string): string => `${tenant}/${project}`;
@@ -77,9 +81,12 @@ export function createLandingZoneActivities(ports: LandingZonePorts) {
       );
     },
 
-    async deleteImageRepository({ tenant, project }: { tenant: string; project: string; idempotencyKey: string }): Promise<void> {
-      // Compensation runs before anyone could have pushed to the new repository: force is safe here.
-      await whileHeartbeating(() => ports.registry.deleteRepository({ name: repositoryName(tenant, project), force: true }));
+    /**
+     * As compensation of a creation, nobody could have pushed yet and `force` defaults to true; a
+     * decommission passes its own `force`, so images are never deleted unless someone asked.
+     */
+    async deleteImageRepository({ tenant, project, force = true }: { tenant: string; project: string; idempotencyKey: string; force?: boolean }): Promise<{ deleted: boolean }> {
+      return whileHeartbeating(() => ports.registry.deleteRepository({ name: repositoryName(tenant, project), force }));
     },
 
     async writeProjectConfiguration({ tenant, project, entries, updatedBy }: { tenant: string; project: string; entries: ProjectConfigurationEntry[]; updatedBy: string }): Promise<string[]> {
@@ -88,6 +95,10 @@ export function createLandingZoneActivities(ports: LandingZonePorts) {
 
     async deleteProjectConfiguration({ tenant, project, entries }: { tenant: string; project: string; entries: ProjectConfigurationEntry[] }): Promise<void> {
       await ports.configuration.deleteProjectEntries(tenant, project, entries.map(({ key, environment }) => ({ key, environment })));
+    },
+
+    async deleteAllProjectConfiguration({ tenant, project }: { tenant: string; project: string }): Promise<number> {
+      return ports.configuration.deleteAllProjectEntries(tenant, project);
     },
 
     async createSourceRepository({ input, imageRepository, idempotencyKey }: { input: LandingZoneInput; imageRepository: string; idempotencyKey: string }) {
@@ -121,6 +132,10 @@ export function createLandingZoneActivities(ports: LandingZonePorts) {
       await whileHeartbeating(() => ports.sources.delete({ name: repositoryName(tenant, project) }));
     },
 
+    async archiveSourceRepository({ tenant, project, idempotencyKey }: { tenant: string; project: string; idempotencyKey: string }) {
+      return whileHeartbeating(() => ports.sources.archive({ name: repositoryName(tenant, project), idempotencyKey }));
+    },
+
     async issueProjectToken({ tenant, project, idempotencyKey }: { tenant: string; project: string; environments: string[]; idempotencyKey: string }) {
       return ports.credentials.issueProjectToken({ tenant, project, idempotencyKey });
     },
@@ -139,7 +154,46 @@ export function createLandingZoneActivities(ports: LandingZonePorts) {
         workflowId: request.landingZoneId,
         runId: request.runId,
         resources: request.resources,
+        spec: specOf(request.input),
       });
+    },
+
+    /** Writes a revision of the record (an update, or the undo of one: the previous revision). */
+    async reviseLandingZone({ project, environments, spec, resources }: { project: string; environments: string[]; spec: LandingZoneSpec; resources: LandingZoneResources }): Promise<void> {
+      if (!ports.directory.revise(project, { environments, spec, resources })) {
+        throw ApplicationFailure.create({ type: ErrorType.ResourceConflict, nonRetryable: true, message: `project ${project} has no landing zone to update` });
+      }
+    },
+
+    async setLandingZoneState({ project, state }: { project: string; state: 'active' | 'decommissioning' }): Promise<boolean> {
+      return ports.directory.setState(project, state);
+    },
+
+    /** What stands in the way of a decommission: services in its namespaces and deployment runs still going. */
+    async inspectLandingZone({ project, namespaces }: { project: string; namespaces: { cluster: string; namespace: string }[] }) {
+      const services: { cluster: string; namespace: string; service: string }[] = [];
+      const present: string[] = [];
+      for (const location of namespaces) {
+        const found = await ports.cluster.inventory(location);
+        if (found.namespaceExists) present.push(location.namespace);
+        services.push(...found.services.map((service) => ({ ...location, service })));
+      }
+      return { services, namespacesPresent: present, inFlight: await ports.runs.inFlight(project) };
+    },
+
+    /** Empties one location (a service component or a namespace's own objects); undone by `rollbackManifests`. */
+    async clearLocation(request: { idempotencyKey: string; location: TargetLocation; audit: ApplyRequest['audit'] }): Promise<ApplyResult> {
+      return whileHeartbeating(() => ports.cluster.apply({ ...request, manifests: [] }));
+    },
+
+    async openOperationChange(request: { correlationId: string; shortDescription: string; description: string; approvalRequired: boolean; requestedBy: string }): Promise<ChangeRecord> {
+      const { approvalRequired, ...rest } = request;
+      return whileHeartbeating(() => ports.changes.open({ ...rest, type: approvalRequired ? 'normal' : 'standard' }));
+    },
+
+    async sendNotification(notification: Notification): Promise<{ messageId: string }> {
+      const result = await ports.notifier.notify(notification);
+      return { messageId: result.messageId };
     },
 
     async unregisterLandingZone({ project, runId }: { project: string; runId: string }): Promise<void> {

@@ -3,6 +3,7 @@
  * Built from explicit dependencies so tests can run it on an ephemeral port.
  */
 import type { Client } from '@temporalio/client';
+import { createTemporalDeploymentRuns } from '../activities/adapters/temporal-runs';
 import express, { type Express } from 'express';
 import type { PlatformConfig } from '../shared/config';
 import type { Logger } from '../shared/logger';
@@ -12,6 +13,7 @@ import type { DeploymentService } from './deployments-service';
 import { NotFoundError, problemHandler } from './errors';
 import { configRoutes } from './routes/config';
 import { deploymentRoutes } from './routes/deployments';
+import { landingZoneOperationRoutes } from './routes/landing-zone-operations';
 import { landingZoneRoutes } from './routes/landing-zones';
 import { serviceNowWebhook } from './webhooks/servicenow';
 
@@ -63,6 +65,13 @@ export function createApp({ config, deployments, client, store, logger, now }: A
     requireBearerToken(config.ciTokens, (hash) => store.tokens.grantFor(hash)),
     deploymentRoutes({ config, deployments, landingZones: store.landingZones, configuration: store.configuration }),
     landingZoneRoutes({ config, client, landingZones: store.landingZones, taskQueue: config.temporal.taskQueue }),
+    landingZoneOperationRoutes({
+      config,
+      client,
+      landingZones: store.landingZones,
+      deploymentRuns: createTemporalDeploymentRuns(client),
+      taskQueue: config.temporal.taskQueue,
+    }),
     configRoutes({ configuration: store.configuration, landingZones: store.landingZones }),
   );
 

@@ -23,6 +23,8 @@ export const ErrorType = {
   ConfigurationInvalid: 'ConfigurationInvalid',
   /** A resource exists already and belongs to something else (another run, a non-empty registry). */
   ResourceConflict: 'ResourceConflict',
+  /** A landing zone cannot be decommissioned: services are deployed in it or deployments are in flight. */
+  LandingZoneInUse: 'LandingZoneInUse',
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];

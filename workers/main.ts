@@ -2,6 +2,7 @@
  * Worker process entry point: loads configuration, builds the adapters, connects to Temporal and
  * polls the deploy task queue until SIGINT/SIGTERM.
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString, DefaultLogger } from '@temporalio/worker';
 import { createDeployPorts, createLandingZonePorts } from '../activities/adapters';
 import { loadConfig } from '../shared/config';
@@ -22,19 +23,23 @@ async function main(): Promise<void> {
   });
   const store = openPlatformStore(config.databaseFile);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // A plain client for the activities that look at other runs (a decommission checks that no deployment is in flight).
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   try {
     const ports = createDeployPorts(config);
     const worker = await createDeployWorker({
       connection,
       namespace: config.temporal.namespace,
       ports,
-      landingZonePorts: createLandingZonePorts(config, store, ports, (line) => logger.info(line)),
+      landingZonePorts: createLandingZonePorts(config, store, ports, { client, log: (line) => logger.info(line) }),
       taskQueue: config.temporal.taskQueue,
     });
     logger.info('polling', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, gitops: config.gitops.repoDir, servicenow: config.servicenow.url });
     await worker.run();
     logger.info('stopped');
   } finally {
+    await clientConnection.close();
     await connection.close();
     store.close();
   }

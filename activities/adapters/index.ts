@@ -3,6 +3,7 @@
  * (the embedded defaults plus the real ServiceNow adapter); later issues add ECR and Kubernetes.
  */
 import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
 import type { PlatformConfig } from '../../shared/config';
 import type { PlatformStore } from '../../shared/store';
 import type { DeployPorts } from '../deploy';
@@ -16,6 +17,7 @@ import { createBuiltinProjectTemplates } from './templates';
 import { createGitOpsClusterTarget } from './gitops';
 import { createBuiltinChartRenderer } from './helm';
 import { createServiceNowChangeManagement } from './servicenow';
+import { createTemporalDeploymentRuns } from './temporal-runs';
 import { createTrivyReportScanner } from './trivy/report-scanner';
 
 export function createDeployPorts(config: PlatformConfig): DeployPorts {
@@ -32,7 +34,13 @@ export function createDeployPorts(config: PlatformConfig): DeployPorts {
   };
 }
 
-export function createLandingZonePorts(config: PlatformConfig, store: PlatformStore, deploy: DeployPorts, log?: (line: string) => void): LandingZonePorts {
+export interface LandingZonePortOptions {
+  /** For the deployment runs still going (a decommission waits for none). */
+  client: Client;
+  log?: (line: string) => void;
+}
+
+export function createLandingZonePorts(config: PlatformConfig, store: PlatformStore, deploy: DeployPorts, { client, log }: LandingZonePortOptions): LandingZonePorts {
   return {
     changes: deploy.changes,
     cluster: deploy.cluster,
@@ -43,5 +51,6 @@ export function createLandingZonePorts(config: PlatformConfig, store: PlatformSt
     notifier: createOutboxNotifier({ outboxFile: join(config.dataDir, 'outbox', 'notifications.jsonl'), ...(log ? { log } : {}) }),
     templates: createBuiltinProjectTemplates(),
     directory: store.landingZones,
+    runs: createTemporalDeploymentRuns(client),
   };
 }

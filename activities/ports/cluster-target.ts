@@ -63,8 +63,17 @@ export interface VerifyResult {
   detail: string;
 }
 
+export interface NamespaceInventory {
+  /** Services with a workload or mesh wiring in the namespace. */
+  services: string[];
+  /** False when not even the namespace's own objects are there. */
+  namespaceExists: boolean;
+}
+
 /** A place that runs workloads: a GitOps repository now, the Kubernetes API later. */
 export interface ClusterTarget {
+  /** What is deployed in one namespace now. */
+  inventory(location: { cluster: string; namespace: string }): Promise<NamespaceInventory>;
   apply(request: ApplyRequest): Promise<ApplyResult>;
   rollback(request: RollbackRequest): Promise<RollbackResult>;
   verify(request: VerifyRequest, onProgress?: (detail: string) => void): Promise<VerifyResult>;

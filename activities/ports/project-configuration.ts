@@ -13,4 +13,6 @@ export interface ProjectConfiguration {
   writeProjectEntries(tenant: string, project: string, entries: ProjectConfigurationEntry[], updatedBy: string): Promise<string[]>;
   /** Deletes the entries (absent ones are ignored) in one transaction. */
   deleteProjectEntries(tenant: string, project: string, entries: Pick<ProjectConfigurationEntry, 'key' | 'environment'>[]): Promise<void>;
+  /** Deletes every project-scope entry of the project, whoever wrote it; returns how many. */
+  deleteAllProjectEntries(tenant: string, project: string): Promise<number>;
 }

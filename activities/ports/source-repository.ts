@@ -13,4 +13,9 @@ export interface SourceRepository {
   create(request: CreateSourceRepositoryRequest): Promise<{ name: string; cloneUrl: string; defaultBranch: string; head: string; created: boolean }>;
   /** No-op when absent. */
   delete(request: { name: string }): Promise<{ deleted: boolean }>;
+  /**
+   * Takes the repository out of service but keeps its history (a decommissioned project's code is
+   * evidence). Idempotent by key: a retry reports the same archive.
+   */
+  archive(request: { name: string; idempotencyKey: string }): Promise<{ archived: boolean; location?: string }>;
 }

@@ -68,6 +68,9 @@ export function deploymentRoutes({ config, deployments, landingZones, configurat
         { field: 'project', message: 'no landing zone' },
       ]);
     }
+    if (landingZone.state === 'decommissioning') {
+      throw new ConflictError(`the landing zone of "${body.project}" is being decommissioned: no new deployments`, { project: body.project });
+    }
     if (!landingZone.environments.includes(body.environment)) {
       throw new UnprocessableError(
         `the landing zone of "${body.project}" has no ${body.environment} environment (it has ${landingZone.environments.join(', ')})`,

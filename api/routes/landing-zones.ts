@@ -1,6 +1,7 @@
 /**
  * `POST /v1/landing-zones` (platform-admin) starts a landing-zone run for a new project;
- * `GET /v1/landing-zones/{project}` reports its status, resources and links.
+ * `GET /v1/landing-zones/{project}` reports its status, resources, state, latest update or
+ * decommission, and links. PATCH and DELETE are in `landing-zone-operations.ts`.
  */
 import { Router } from 'express';
 import {
@@ -18,12 +19,13 @@ import {
   type LandingZoneInput,
   type LandingZoneStatusView,
 } from '../../shared/contracts/landing-zone';
-import { projectNamespace } from '../../shared/contracts/deploy';
 import { loadProjectTemplate, PROJECT_CLASSES, TemplateError } from '../../shared/project-templates';
 import { landingZoneRequestSchema, type LandingZoneRequestBody } from '../../shared/schemas/landing-zone';
 import { DeployProject, DeployStage, DeployStatus } from '../../shared/search-attributes';
 import type { LandingZoneRepository } from '../../shared/store';
 import { assertRole, principalOf } from '../auth';
+import { landingZoneApproval, placeEnvironments } from '../landing-zone-policy';
+import { lastOperation } from './landing-zone-operations';
 import { ConflictError, InputError, NotAllowedError, NotFoundError, type FieldError } from '../errors';
 import { parsedBody, validateBody } from '../validate';
 
@@ -54,14 +56,11 @@ export function landingZoneRoutes({ config, client, landingZones, taskQueue }: L
       if (!(error instanceof TemplateError)) throw error;
       problems.push({ field: 'class', message: `"${body.class}" is not a project class; known: ${PROJECT_CLASSES.join(', ')}` });
     }
-    body.environments.forEach((name, index) => {
-      if (!config.environments[name]) problems.push({ field: `environments.${index}`, message: `"${name}" is not an environment; known: ${Object.keys(config.environments).join(', ')}` });
-    });
+    const { placed, problems: placement } = placeEnvironments(config, body.project, body.environments, 'environments');
+    problems.push(...placement);
     if (problems.length > 0 || !template) throw new InputError('the landing zone cannot be created as given', problems);
     if (landingZones.find(body.project)) throw new ConflictError(`project "${body.project}" already has a landing zone`, { project: body.project });
 
-    const policies = body.environments.map((name) => config.environments[name]!);
-    const approvers = policies.filter((p) => p.landingZone.approvalRequired);
     const defaults = template.manifest.defaults;
     const input: LandingZoneInput = {
       request: {
@@ -73,12 +72,8 @@ export function landingZoneRoutes({ config, client, landingZones, taskQueue }: L
         ...(body.quota ? { quota: body.quota } : {}),
         requestedBy: principal.subject,
       },
-      environments: policies.map((p) => ({ name: p.name, cluster: p.cluster, namespace: projectNamespace(body.project, p.name) })),
-      approval: {
-        required: approvers.length > 0,
-        deadlineMs: Math.max(0, ...approvers.map((p) => p.approval.deadlineMs)) || 72 * 3_600_000,
-        reason: approvers.length > 0 ? `includes ${approvers.map((p) => p.name).join(', ')}` : 'no environment of it asks for approval',
-      },
+      environments: placed,
+      approval: landingZoneApproval(config, body.environments),
       quota: { ...defaults.quota, ...body.quota },
       containerDefaults: defaults.resources,
       defaults: { port: defaults.port, readinessPath: defaults.probes.readinessPath, livenessPath: defaults.probes.livenessPath },
@@ -90,10 +85,11 @@ export function landingZoneRoutes({ config, client, landingZones, taskQueue }: L
         taskQueue,
         workflowId: landingZoneWorkflowId(body.project),
         args: [input],
-        // One landing zone per project: a second request meets the first (409); after a run that
-        // failed, was rejected or was rolled back, the project may be requested again.
+        // One landing zone per project: a second request while the first runs meets it (409); once
+        // it has ended, the registered record answers (409), so a project may be requested again
+        // only after a run that failed, was rejected or rolled back, or after a decommission.
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         typedSearchAttributes: [
           { key: DeployProject, value: body.project },
           { key: DeployStage, value: 'openChange' },
@@ -144,7 +140,17 @@ export function landingZoneRoutes({ config, client, landingZones, taskQueue }: L
     }
     if (!view && !record && !runId) throw new NotFoundError(`no landing zone for "${project}"`);
     const fallback = { project, status: recorded ?? (record ? 'succeeded' : 'running'), resources: record?.resources, detailsUnavailable: 'no worker answered the status query' };
-    res.json({ ...(view ?? fallback), registered: record !== undefined, links: links(project, runId ?? record?.runId) });
+    const operation = await lastOperation(client, project);
+    const decommissioned = !record && operation?.operation === 'decommission' && operation.status === 'succeeded';
+    res.json({
+      ...(view ?? fallback),
+      // The record is current (updates revise it); the creation run's view is as it was created.
+      ...(record ? { environments: record.environments, resources: record.resources } : {}),
+      registered: record !== undefined,
+      state: record?.state ?? (decommissioned ? 'decommissioned' : 'not-registered'),
+      ...(operation ? { lastOperation: operation } : {}),
+      links: links(project, runId ?? record?.runId),
+    });
   });
 
   return router;

@@ -4,6 +4,22 @@ import { dnsLabel } from './deployment';
 
 const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a Kubernetes quantity such as 500m, 2 or 4Gi');
 
+const quotaOverrides = z
+  .strictObject({
+    requestsCpu: quantity,
+    requestsMemory: quantity,
+    limitsCpu: quantity,
+    limitsMemory: quantity,
+    pods: z.number().int().min(1).max(10_000),
+  })
+  .partial();
+
+const environmentList = z
+  .array(dnsLabel(20))
+  .min(1, 'at least one environment')
+  .max(10)
+  .refine((list) => new Set(list).size === list.length, 'environments must not repeat');
+
 export const landingZoneRequestSchema = z.strictObject({
   project: dnsLabel(30),
   tenant: dnsLabel(30),
@@ -16,21 +32,27 @@ export const landingZoneRequestSchema = z.strictObject({
       .max(128)
       .regex(/^[A-Za-z0-9][A-Za-z0-9._@:-]*$/, 'must be a group name as the cluster\'s identity provider spells it'),
   }),
-  environments: z
-    .array(dnsLabel(20))
-    .min(1, 'at least one environment')
-    .max(10)
-    .refine((list) => new Set(list).size === list.length, 'environments must not repeat'),
-  quota: z
-    .strictObject({
-      requestsCpu: quantity,
-      requestsMemory: quantity,
-      limitsCpu: quantity,
-      limitsMemory: quantity,
-      pods: z.number().int().min(1).max(10_000),
-    })
-    .partial()
-    .optional(),
+  environments: environmentList,
+  quota: quotaOverrides.optional(),
 });
 
 export type LandingZoneRequestBody = z.infer<typeof landingZoneRequestSchema>;
+
+/** The body of `PATCH /v1/landing-zones/{project}`: what to add or change; nothing is removed. */
+export const landingZoneUpdateSchema = z
+  .strictObject({
+    addEnvironments: environmentList.optional(),
+    quota: quotaOverrides.optional(),
+  })
+  .refine((body) => body.addEnvironments !== undefined || body.quota !== undefined, {
+    message: 'give addEnvironments, quota or both',
+    path: ['addEnvironments'],
+  });
+
+export type LandingZoneUpdateBody = z.infer<typeof landingZoneUpdateSchema>;
+
+/** The query of `DELETE /v1/landing-zones/{project}`. */
+export const landingZoneDecommissionQuerySchema = z.strictObject({
+  force: z.enum(['true', 'false']).optional(),
+  reason: z.string().min(1).max(200).optional(),
+});

@@ -99,6 +99,11 @@ export class ConfigurationRepository {
     });
   }
 
+  /** Deletes every project-scope entry of `tenant`/`project` (a decommissioned project); returns how many. */
+  deleteProject(tenant: string, project: string): number {
+    return writeTransaction(this.db, () => this.db.prepare("DELETE FROM config_entries WHERE scope = 'project' AND tenant = ? AND project = ?").run(tenant, project).changes);
+  }
+
   deleteMany(locations: EntryLocation[]): void {
     writeTransaction(this.db, () => {
       for (const location of locations) this.delete(location);

@@ -19,7 +19,7 @@ export {
   type Scope,
 } from './entry-rules';
 export { TokenRepository, type IssuedToken } from './tokens';
-export { LandingZoneRepository, type LandingZoneRecord } from './landing-zones';
+export { LandingZoneConflictError, LandingZoneRepository, type LandingZoneRecord, type LandingZoneRevision, type LandingZoneState } from './landing-zones';
 
 /** One connection, one repository per table group; a new table group adds a migration and a field here. */
 export interface PlatformStore {

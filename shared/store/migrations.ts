@@ -67,4 +67,16 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'landing zone spec and state',
+    // spec: owners, environments, quota and defaults as created (and later updated), which an
+    // update diffs against. '{}' on rows written before this migration: such a zone cannot be
+    // updated until it is recreated. state: 'decommissioning' stops new deployments.
+    sql: `
+      ALTER TABLE landing_zones ADD COLUMN spec TEXT NOT NULL DEFAULT '{}';
+      ALTER TABLE landing_zones ADD COLUMN state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'decommissioning'));
+      ALTER TABLE landing_zones ADD COLUMN updated_at TEXT;
+    `,
+  },
 ];

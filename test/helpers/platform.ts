@@ -228,7 +228,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         ports,
-        landingZonePorts: createLandingZonePorts(config, store, ports),
+        landingZonePorts: createLandingZonePorts(config, store, ports, { client }),
         workflowBundle: await workflowBundle(),
       });
       worker = { worker: created, running: created.run() };

@@ -13,10 +13,18 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DeployActivities } from '../../activities/deploy';
 import type { LandingZoneActivities } from '../../activities/landing-zone';
 import {
+  LANDING_ZONE_DECOMMISSION_WORKFLOW_TYPE,
+  LANDING_ZONE_UPDATE_WORKFLOW_TYPE,
   LANDING_ZONE_WORKFLOW_TYPE,
+  landingZoneOperationStatusQuery,
   landingZoneStatusQuery,
+  type LandingZoneDecommissionInput,
+  type LandingZoneDecommissionView,
   type LandingZoneInput,
+  type LandingZoneOperationView,
+  type LandingZoneSpec,
   type LandingZoneStatusView,
+  type LandingZoneUpdateInput,
 } from '../../shared/contracts/landing-zone';
 import { approvalSignal } from '../../shared/contracts/run';
 import { quietWorkerRuntime, testTemporalAddress, workflowBundle } from '../helpers/temporal';
@@ -27,10 +35,13 @@ type Activities = DeployActivities & LandingZoneActivities;
 let calls: string[] = [];
 let failAt: string | undefined;
 let changeCounter = 0;
+/** What `inspectLandingZone` finds: set by each decommission test. */
+let inspection: Awaited<ReturnType<LandingZoneActivities['inspectLandingZone']>> = { services: [], namespacesPresent: [], inFlight: [] };
 
 function step(name: string, detail = ''): void {
-  calls.push(detail ? `${name}:${detail}` : name);
-  if (failAt === name) throw ApplicationFailure.create({ type: 'ClusterTargetRejected', nonRetryable: true, message: `${name} refused by the test` });
+  const call = detail ? `${name}:${detail}` : name;
+  calls.push(call);
+  if (failAt === name || failAt === call) throw ApplicationFailure.create({ type: 'ClusterTargetRejected', nonRetryable: true, message: `${name} refused by the test` });
 }
 
 const unused = async (): Promise<never> => {
@@ -65,8 +76,43 @@ const fakes: Activities = {
     step('imageRepository', `${tenant}/${project}`);
     return { name: `${tenant}/${project}`, uri: `registry.localhost/${tenant}/${project}`, created: true };
   },
-  async deleteImageRepository() {
-    step('undo:imageRepository');
+  async deleteImageRepository({ force }) {
+    // Compensation of a creation passes no force; a decommission always says which.
+    if (force === undefined) step('undo:imageRepository');
+    else step('deleteImageRepository', `force=${force}`);
+    return { deleted: true };
+  },
+  async deleteAllProjectConfiguration() {
+    step('deleteConfiguration');
+    return 3;
+  },
+  async archiveSourceRepository() {
+    step('archiveSourceRepository');
+    return { archived: true, location: '/tmp/.archive/retail/shop.abc.git' };
+  },
+  async reviseLandingZone({ environments }) {
+    step('record', environments.join(','));
+  },
+  async setLandingZoneState({ state }) {
+    step('state', state);
+    return true;
+  },
+  async inspectLandingZone() {
+    step('inspect');
+    return inspection;
+  },
+  async clearLocation({ location }) {
+    step('clear', location.component === 'namespace' ? location.namespace : `${location.namespace}/${location.service}/${location.component}`);
+    return { revision: 'e'.repeat(40), previousRevision: 'f'.repeat(40), changed: true };
+  },
+  async openOperationChange({ approvalRequired }) {
+    step('openChange', approvalRequired ? 'normal' : 'standard');
+    changeCounter += 1;
+    return { sysId: 'b'.repeat(32), number: `CHG${9_000_000 + changeCounter}`, state: '-5', approval: 'requested', correlationId: 'x' };
+  },
+  async sendNotification({ subject }) {
+    step('notify', subject);
+    return { messageId: 'msg-2' };
   },
   async writeProjectConfiguration({ entries }) {
     step('configuration', String(entries.length));
@@ -234,5 +280,173 @@ describe('landing-zone workflow', () => {
     await assert.rejects(handle.result());
     assert.deepEqual(calls, ['openChange:normal', 'closeChange:cancelled']);
     assert.equal((await handle.query(landingZoneStatusQuery)).status, 'cancelled');
+  });
+});
+
+const spec = (environments: string[]): LandingZoneSpec => ({
+  owners: { emails: ['owner@example.com'], group: 'team-shop' },
+  environments: environments.map((name) => ({ name, cluster: 'local', namespace: `shop-${name}` })),
+  quota: { requestsCpu: '2', requestsMemory: '4Gi', limitsCpu: '4', limitsMemory: '8Gi', pods: 20 },
+  containerDefaults: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+  defaults: { port: 8080, readinessPath: '/healthz', livenessPath: '/healthz' },
+});
+
+function operationBase(environments: string[]) {
+  return {
+    project: `shop${randomUUID().slice(0, 6)}`,
+    tenant: 'retail',
+    projectClass: 'node-web',
+    requestedBy: 'platform-admin',
+    current: spec(environments),
+    resources: { namespaces: environments.map((name) => ({ environment: name, namespace: `shop-${name}`, revision: 'a'.repeat(40) })), configurationKeys: [] },
+    approval: { required: false, deadlineMs: 60_000, reason: 'no environment asks for it' },
+    links: { apiUrl: 'http://localhost:8080', temporalUiUrl: 'http://localhost:8233' },
+  };
+}
+
+function updateInput(overrides: Partial<LandingZoneUpdateInput> = {}): LandingZoneUpdateInput {
+  const base = operationBase(['dev', 'prod']);
+  return { ...base, addEnvironments: [{ name: 'staging', cluster: 'local', namespace: 'shop-staging' }], quota: base.current.quota, quotaChanged: false, ...overrides };
+}
+
+function decommissionInput(overrides: Partial<LandingZoneDecommissionInput> = {}): LandingZoneDecommissionInput {
+  return { ...operationBase(['dev', 'prod']), force: false, creation: { workflowId: 'landing-zone.shop', runId: 'creation-run' }, ...overrides };
+}
+
+async function startOperation(type: string, args: LandingZoneUpdateInput | LandingZoneDecommissionInput) {
+  calls = [];
+  return client.workflow.start(type, { taskQueue, workflowId: `landing-zone-operation.${args.project}`, args: [args] });
+}
+
+describe('landing-zone update workflow', () => {
+  it('when an environment is added, then exactly one namespace is applied and the record lists it', async () => {
+    failAt = undefined;
+    const handle = await startOperation(LANDING_ZONE_UPDATE_WORKFLOW_TYPE, updateInput());
+    const result = (await handle.result()) as LandingZoneOperationView;
+    assert.equal(result.status, 'succeeded');
+    assert.deepEqual(calls, [
+      'openChange:standard',
+      'namespace:shop-staging',
+      'configuration:1',
+      'record:dev,prod,staging',
+      `notify:Your landing zone retail/${result.project} was updated`,
+      'closeChange:successful',
+    ]);
+  });
+
+  it('when only the quota changes, then every existing namespace is re-applied and no configuration is written', async () => {
+    failAt = undefined;
+    const args = updateInput({ addEnvironments: [], quotaChanged: true });
+    args.quota = { ...args.current.quota, pods: 40 };
+    const handle = await startOperation(LANDING_ZONE_UPDATE_WORKFLOW_TYPE, args);
+    const result = (await handle.result()) as LandingZoneOperationView;
+    assert.equal(result.status, 'succeeded');
+    assert.deepEqual(calls.slice(1, 4), ['namespace:shop-dev', 'namespace:shop-prod', 'record:dev,prod']);
+    assert.equal(result.steps.find((s) => s.name === 'configuration')?.status, 'skipped');
+  });
+
+  it('when the record cannot be written, then the new namespace and its configuration are undone in reverse order', async () => {
+    failAt = 'record:dev,prod,staging';
+    const handle = await startOperation(LANDING_ZONE_UPDATE_WORKFLOW_TYPE, updateInput());
+    await assert.rejects(handle.result(), WorkflowFailedError);
+    failAt = undefined;
+    assert.deepEqual(calls.slice(calls.indexOf('record:dev,prod,staging')), [
+      'record:dev,prod,staging',
+      'record:dev,prod',
+      'undo:configuration',
+      'undo:namespace:namespace-add-staging',
+      'closeChange:unsuccessful',
+    ]);
+    assert.equal((await handle.query(landingZoneOperationStatusQuery)).status, 'rolled_back');
+  });
+});
+
+describe('landing-zone decommission workflow', () => {
+  it('when services are deployed and force is not given, then it refuses, lets deployments in again and removes nothing', async () => {
+    failAt = undefined;
+    inspection = { services: [{ cluster: 'local', namespace: 'shop-dev', service: 'web' }], namespacesPresent: ['shop-dev', 'shop-prod'], inFlight: [] };
+    const handle = await startOperation(LANDING_ZONE_DECOMMISSION_WORKFLOW_TYPE, decommissionInput());
+    await assert.rejects(handle.result(), WorkflowFailedError);
+    assert.deepEqual(calls, ['openChange:standard', 'state:decommissioning', 'inspect', 'state:active', 'closeChange:unsuccessful']);
+    const view = (await handle.query(landingZoneOperationStatusQuery)) as LandingZoneDecommissionView;
+    assert.equal(view.error?.type, 'LandingZoneInUse');
+    assert.match(view.error?.message ?? '', /shop-dev\/web/);
+    assert.deepEqual(view.deployedServices, [{ namespace: 'shop-dev', service: 'web' }]);
+  });
+
+  it('when deployment runs are in flight, then it refuses even when forced', async () => {
+    failAt = undefined;
+    inspection = { services: [], namespacesPresent: ['shop-dev'], inFlight: [{ workflowId: 'deploy.shop.dev.web', runId: 'r1' }] };
+    const handle = await startOperation(LANDING_ZONE_DECOMMISSION_WORKFLOW_TYPE, decommissionInput({ force: true }));
+    await assert.rejects(handle.result(), WorkflowFailedError);
+    assert.equal(calls.filter((c) => c.startsWith('clear')).length, 0);
+    assert.match((await handle.query(landingZoneOperationStatusQuery)).error?.message ?? '', /deploy\.shop\.dev\.web/);
+  });
+
+  it('when forced, then services, namespaces and every resource are removed, in order, and the source repository is archived', async () => {
+    failAt = undefined;
+    inspection = { services: [{ cluster: 'local', namespace: 'shop-dev', service: 'web' }], namespacesPresent: ['shop-dev', 'shop-prod'], inFlight: [] };
+    const handle = await startOperation(LANDING_ZONE_DECOMMISSION_WORKFLOW_TYPE, decommissionInput({ force: true }));
+    const result = (await handle.result()) as LandingZoneDecommissionView;
+    assert.equal(result.status, 'succeeded');
+    assert.deepEqual(calls, [
+      'openChange:standard',
+      'state:decommissioning',
+      'inspect',
+      'clear:shop-dev/web/mesh',
+      'clear:shop-dev/web/app',
+      'clear:shop-dev',
+      'clear:shop-prod',
+      'deleteImageRepository:force=true',
+      'undo:credentials',
+      'deleteConfiguration',
+      'archiveSourceRepository',
+      'undo:register',
+      `notify:Your landing zone retail/${result.project} was decommissioned`,
+      'closeChange:successful',
+    ]);
+  });
+
+  it('when the image repository refuses (it holds images), then the namespaces are restored and deployments are let in again', async () => {
+    failAt = 'deleteImageRepository';
+    inspection = { services: [], namespacesPresent: ['shop-dev', 'shop-prod'], inFlight: [] };
+    const handle = await startOperation(LANDING_ZONE_DECOMMISSION_WORKFLOW_TYPE, decommissionInput());
+    await assert.rejects(handle.result(), WorkflowFailedError);
+    failAt = undefined;
+    assert.deepEqual(calls.slice(calls.indexOf('deleteImageRepository:force=false')), [
+      'deleteImageRepository:force=false',
+      'undo:namespace:remove-namespace-shop-prod',
+      'undo:namespace:remove-namespace-shop-dev',
+      'state:active',
+      'closeChange:unsuccessful',
+    ]);
+    assert.equal((await handle.query(landingZoneOperationStatusQuery)).status, 'rolled_back');
+  });
+
+  it('when a step past the point of no return fails, then nothing is restored and the run fails saying where it stopped', async () => {
+    failAt = 'archiveSourceRepository';
+    inspection = { services: [], namespacesPresent: ['shop-dev'], inFlight: [] };
+    const handle = await startOperation(LANDING_ZONE_DECOMMISSION_WORKFLOW_TYPE, decommissionInput());
+    await assert.rejects(handle.result(), WorkflowFailedError);
+    failAt = undefined;
+    assert.equal(calls.filter((c) => c.startsWith('undo:namespace') || c === 'state:active').length, 0);
+    assert.equal(calls.at(-1), 'closeChange:unsuccessful');
+    const view = await handle.query(landingZoneOperationStatusQuery);
+    assert.equal(view.status, 'failed');
+    assert.equal(view.stage, 'done');
+  });
+
+  it('when approval is required, then nothing is frozen or removed before the change is approved', async () => {
+    failAt = undefined;
+    inspection = { services: [], namespacesPresent: ['shop-dev'], inFlight: [] };
+    const handle = await startOperation(LANDING_ZONE_DECOMMISSION_WORKFLOW_TYPE, decommissionInput({ approval: { required: true, deadlineMs: 60_000, reason: 'includes prod' } }));
+    let waiting = await handle.query(landingZoneOperationStatusQuery);
+    for (let i = 0; i < 100 && waiting.status !== 'awaiting_approval'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      waiting = await handle.query(landingZoneOperationStatusQuery);
+    }
+    assert.deepEqual(calls, ['openChange:normal']);
+    await handle.signal(approvalSignal, { decision: 'approved', approver: 'cab.chair', changeNumber: waiting.change!.number });
+    assert.equal(((await handle.result()) as LandingZoneDecommissionView).status, 'succeeded');
   });
 });

@@ -1,7 +1,4 @@
-import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { DeployActivities } from '../../activities/deploy';
-import type { LandingZoneActivities } from '../../activities/landing-zone';
-import type { ApplyRequest } from '../../activities/ports/cluster-target';
+import { setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   landingZoneStatusQuery,
   type LandingZoneInput,
@@ -9,18 +6,11 @@ import {
 } from '../../shared/contracts/landing-zone';
 import { approvalSignal } from '../../shared/contracts/run';
 import type { ChangeRecord } from '../../shared/domain';
-import { changeOp, fastStep, sideEffect } from '../shared/activity-options';
 import { ApprovalGate, endUnapproved } from '../shared/approval-gate';
 import { changeCloser, compensateAndRethrow } from '../shared/compensation';
 import { RunTracker } from '../shared/run-tracker';
 import { Saga } from '../shared/saga';
-
-type Activities = LandingZoneActivities & Pick<DeployActivities, 'closeChange' | 'rollbackManifests'>;
-
-const changes = proxyActivities<Activities>({ ...changeOp, summary: 'change request in ServiceNow' });
-const create = proxyActivities<Activities>({ ...sideEffect, summary: 'create a landing-zone resource' });
-const undo = proxyActivities<Activities>({ ...sideEffect, summary: 'compensation: remove a landing-zone resource' });
-const notifying = proxyActivities<Activities>({ ...fastStep, summary: 'notify the owners' });
+import { changes, create, notifying, operationAudit, undo } from './operation-activities';
 
 function newStatus(input: LandingZoneInput, landingZoneId: string): LandingZoneStatusView {
   const { request } = input;
@@ -58,7 +48,7 @@ export async function landingZoneWorkflow(input: LandingZoneInput): Promise<Land
 
   const saga = new Saga();
   const key = (step: string): string => `${landingZoneId}/${runId}/${step}`;
-  const audit = (title: string): ApplyRequest['audit'] => ({ title, deploymentId: landingZoneId, runId, changeNumber: change?.number });
+  const audit = operationAudit(landingZoneId, runId, () => change?.number);
   const closeChange = changeCloser(tracker, (request) => changes.closeChange(request));
   const { tenant, project } = request;
 

@@ -17,6 +17,14 @@ export class Saga {
     this.undos.push({ step, undo });
   }
 
+  /**
+   * Drops every registered undo: the run has passed a step that cannot be undone (a deletion), so
+   * restoring the earlier steps would leave a half-state; from here on it only goes forward.
+   */
+  pointOfNoReturn(): void {
+    this.undos.length = 0;
+  }
+
   get isEmpty(): boolean {
     return this.undos.length === 0;
   }

@@ -32,6 +32,9 @@ export function createStoreProjectConfiguration(repository: ConfigurationReposit
       }
       return entries.map((entry) => (entry.environment ? `${entry.key}@${entry.environment}` : entry.key));
     },
+    async deleteAllProjectEntries(tenant, project) {
+      return repository.deleteProject(tenant, project);
+    },
     async deleteProjectEntries(tenant, project, entries) {
       repository.deleteMany(entries.map((entry) => ({ scope: 'project', tenant, project, environment: entry.environment, key: entry.key })));
     },

@@ -2,8 +2,11 @@
  * The embedded source-repository host: bare git repositories at `<rootDir>/<tenant>/<project>.git`
  * that `git clone <path>` can clone. A repository is built in a temporary work tree, committed
  * once with the run's idempotency key as a trailer, cloned bare beside its final place and renamed
- * into it, so a half-made repository is never visible.
+ * into it, so a half-made repository is never visible. Archived repositories (decommissioned
+ * projects) move to `<rootDir>/.archive/<tenant>/<project>.<key hash>.git`, history intact; tenants
+ * are DNS labels, so `.archive` can never be one.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +23,7 @@ export interface LocalGitSourceOptions {
 
 const NAME = /^[a-z][-a-z0-9]*\/[a-z][-a-z0-9]*$/;
 const KEY_TRAILER = 'Platform-Idempotency-Key';
+const ARCHIVE_DIR = '.archive';
 const committer = { name: 'deploy-platform', email: 'deploy-platform@localhost' };
 
 const invalid = (message: string): ApplicationFailure => ApplicationFailure.create({ type: ErrorType.ConfigurationInvalid, nonRetryable: true, message });
@@ -89,6 +93,20 @@ export function createLocalGitSourceRepositories({ rootDir }: LocalGitSourceOpti
         if (!existsSync(bare)) return { deleted: false };
         await rm(bare, { recursive: true, force: true });
         return { deleted: true };
+      });
+    },
+
+    archive({ name, idempotencyKey }) {
+      const bare = pathOf(name);
+      const suffix = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 12);
+      const archived = join(rootDir, ARCHIVE_DIR, `${name}.${suffix}.git`);
+      return withProcessMutex(`source:${bare}`, async () => {
+        // A retry after the move finds the archive, not the repository.
+        if (existsSync(archived)) return { archived: true, location: archived };
+        if (!existsSync(bare)) return { archived: false };
+        await mkdir(dirname(archived), { recursive: true });
+        await rename(bare, archived);
+        return { archived: true, location: archived };
       });
     },
   };

@@ -35,6 +35,14 @@ export function locationDir(location: TargetLocation): string {
     : posix.join(CLUSTERS_DIR, location.cluster, location.namespace, location.service, location.component);
 }
 
+/** `clusters/<cluster>/<namespace>`: everything of one namespace, its services and its own objects. */
+export function namespaceRoot(cluster: string, namespace: string): string {
+  for (const [field, value] of Object.entries({ cluster, namespace })) {
+    if (!SEGMENT.test(value)) throw configurationInvalid(`location.${field} ${JSON.stringify(value)} is not a valid path segment`);
+  }
+  return posix.join(CLUSTERS_DIR, cluster, namespace);
+}
+
 /** File name → yaml for the manifests of one location: `<kind-lowercase>-<name>.yaml`. */
 export function manifestFiles(manifests: readonly RenderedManifest[]): Map<string, string> {
   const files = new Map<string, string>();

@@ -6,6 +6,7 @@ import type {
   ApplyRequest,
   ApplyResult,
   ClusterTarget,
+  NamespaceInventory,
   RollbackRequest,
   RollbackResult,
   VerifyRequest,
@@ -13,7 +14,7 @@ import type {
 } from '../../ports/cluster-target';
 import { rollbackConflict } from './failures';
 import type { GitIdentity } from './git';
-import { extraFilePaths, locationDir, manifestFiles } from './layout';
+import { extraFilePaths, locationDir, manifestFiles, NAMESPACE_DIR, namespaceRoot } from './layout';
 import { applyMessage, checkIdempotencyKey, revertMessage, Trailer } from './messages';
 import { GitOpsRepository } from './repository';
 
@@ -38,7 +39,21 @@ export function createGitOpsClusterTarget({
     apply: (request) => repo.exclusive(() => apply(repo, request)),
     rollback: (request) => repo.exclusive(() => rollback(repo, request)),
     verify: (request, onProgress) => repo.exclusive(() => verify(repo, request, onProgress)),
+    inventory: (location) => repo.exclusive(() => inventory(repo, location)),
   };
+}
+
+/** What the branch head holds under the namespace: its own objects and each service's directories. */
+async function inventory(repo: GitOpsRepository, { cluster, namespace }: { cluster: string; namespace: string }): Promise<NamespaceInventory> {
+  const files = await repo.tree(await repo.head(), namespaceRoot(cluster, namespace));
+  const services = new Set<string>();
+  let namespaceExists = false;
+  for (const path of files.keys()) {
+    const [first = '', second] = path.split('/');
+    if (first === NAMESPACE_DIR) namespaceExists = true;
+    else if (second !== undefined) services.add(first);
+  }
+  return { services: [...services].sort(), namespaceExists };
 }
 
 async function apply(repo: GitOpsRepository, request: ApplyRequest): Promise<ApplyResult> {

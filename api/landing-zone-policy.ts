@@ -1,0 +1,40 @@
+/**
+ * What the environment policy says about a landing-zone run: whether it needs an approved change
+ * (any environment it touches whose policy asks so) and each environment's cluster and namespace.
+ */
+import type { PlatformConfig } from '../shared/config';
+import { projectNamespace } from '../shared/contracts/deploy';
+import type { LandingZoneInput, LandingZoneSpec } from '../shared/contracts/landing-zone';
+import type { FieldError } from './errors';
+
+/** 72 hours: the approval window when no touched environment names one. */
+const DEFAULT_APPROVAL_DEADLINE_MS = 72 * 3_600_000;
+
+export function landingZoneApproval(config: PlatformConfig, environments: readonly string[]): LandingZoneInput['approval'] {
+  const approvers = environments.flatMap((name) => {
+    const policy = config.environments[name];
+    return policy?.landingZone.approvalRequired ? [policy] : [];
+  });
+  return {
+    required: approvers.length > 0,
+    deadlineMs: Math.max(0, ...approvers.map((p) => p.approval.deadlineMs)) || DEFAULT_APPROVAL_DEADLINE_MS,
+    reason: approvers.length > 0 ? `includes ${approvers.map((p) => p.name).join(', ')}` : 'no environment of it asks for approval',
+  };
+}
+
+/** Where each environment of a project lives; unknown environments are reported under `field`. */
+export function placeEnvironments(
+  config: PlatformConfig,
+  project: string,
+  names: readonly string[],
+  field: string,
+): { placed: LandingZoneSpec['environments']; problems: FieldError[] } {
+  const placed: LandingZoneSpec['environments'] = [];
+  const problems: FieldError[] = [];
+  names.forEach((name, index) => {
+    const policy = config.environments[name];
+    if (!policy) problems.push({ field: `${field}.${index}`, message: `"${name}" is not an environment; known: ${Object.keys(config.environments).join(', ')}` });
+    else placed.push({ name, cluster: policy.cluster, namespace: projectNamespace(project, name) });
+  });
+  return { placed, problems };
+}
