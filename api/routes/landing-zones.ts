@@ -141,13 +141,15 @@ export function landingZoneRoutes({ config, client, landingZones, taskQueue }: L
     if (!view && !record && !runId) throw new NotFoundError(`no landing zone for "${project}"`);
     const fallback = { project, status: recorded ?? (record ? 'succeeded' : 'running'), resources: record?.resources, detailsUnavailable: 'no worker answered the status query' };
     const operation = await lastOperation(client, project);
-    const decommissioned = !record && operation?.operation === 'decommission' && operation.status === 'succeeded';
+    // Read again after the operation's status: an operation that ended has written the record by then.
+    const latest = landingZones.find(project);
+    const decommissioned = !latest && operation?.operation === 'decommission' && operation.status === 'succeeded';
     res.json({
       ...(view ?? fallback),
       // The record is current (updates revise it); the creation run's view is as it was created.
-      ...(record ? { environments: record.environments, resources: record.resources } : {}),
-      registered: record !== undefined,
-      state: record?.state ?? (decommissioned ? 'decommissioned' : 'not-registered'),
+      ...(latest ? { environments: latest.environments, resources: latest.resources } : {}),
+      registered: latest !== undefined,
+      state: latest?.state ?? (decommissioned ? 'decommissioned' : 'not-registered'),
       ...(operation ? { lastOperation: operation } : {}),
       links: links(project, runId ?? record?.runId),
     });

@@ -111,6 +111,26 @@ describe('landing-zone update over HTTP', () => {
     assert.equal(same.body.changed, false);
   });
 
+  it('when an added environment asks for approval, then the update waits for the approved change (signed webhook)', async () => {
+    const patched = await platform.http('PATCH', '/v1/landing-zones/grow', { addEnvironments: ['prod'] });
+    assert.equal(patched.status, 202, JSON.stringify(patched.body));
+    assert.equal(patched.body.approvalRequired, true);
+    const waiting = await until('the update to wait for approval', async () => {
+      const res = await platform.http('GET', '/v1/landing-zones/grow');
+      return res.body.lastOperation?.status === 'awaiting_approval' ? res.body.lastOperation : undefined;
+    });
+    assert.deepEqual(repo.files('clusters/local/grow-prod/_namespace'), [], 'nothing before approval');
+    const concurrent = await platform.http('PATCH', '/v1/landing-zones/grow', { quota: { pods: 50 } });
+    assert.equal(concurrent.status, 409, 'one operation at a time');
+    const approved = await platform.simulator('approve', waiting.change.number, 'cab.chair');
+    assert.equal(approved.body.webhook.status, 202);
+    const zone = await operationEnded('grow', patched.body.runId);
+    assert.equal(zone.lastOperation.status, 'succeeded', JSON.stringify(zone.lastOperation));
+    assert.equal(zone.lastOperation.approval.approver, 'cab.chair');
+    assert.deepEqual(zone.environments, ['dev', 'staging', 'prod']);
+    assert.equal(repo.files('clusters/local/grow-prod/_namespace').length, 7);
+  });
+
   it('when an update is invalid, then it is refused with the reason and nothing starts', async () => {
     const unknownEnv = await platform.http('PATCH', '/v1/landing-zones/grow', { addEnvironments: ['qa'] });
     assert.equal(unknownEnv.status, 400);
