@@ -40,18 +40,19 @@ async function main(): Promise<void> {
   let temporal: DevServer | undefined;
   let stopping = false;
 
-  const stopAll = async (code: number): Promise<never> => {
-    if (!stopping) {
-      stopping = true;
-      say('start', 'stopping…');
-      for (const child of [...children].reverse()) await stopProcess(child.process);
-      if (temporal) await temporal.stop();
-      say('start', 'stopped');
-    }
+  /** Stops everything once; a repeated signal while stopping is ignored. */
+  const stopAll = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    say('start', 'stopping…');
+    for (const child of [...children].reverse()) await stopProcess(child.process);
+    if (temporal) await temporal.stop();
+    say('start', 'stopped');
     process.exit(code);
   };
-  process.once('SIGINT', () => void stopAll(0));
-  process.once('SIGTERM', () => void stopAll(0));
+  // on, not once: tsx relays the signal it received too, and a second SIGINT must not kill the supervisor mid-stop.
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
 
   let temporalAddress = externalTemporal;
   if (!temporalAddress) {
