@@ -3,7 +3,8 @@
  * server, ServiceNow simulator over HTTP, GitOps repository on disk — measured from the CI's POST
  * to `succeeded`. Prints numbers; asserts nothing.
  *
- *   npm run bench                 5 dev runs, 3 staging runs with approval, 3 landing zones
+ *   npm run bench                 5 dev runs, 3 staging runs with approval, 3 landing zones, each
+ *                                 updated (quota) and decommissioned
  *   BENCH_RUNS=20 npm run bench
  */
 import { performance } from 'node:perf_hooks';
@@ -60,6 +61,19 @@ async function landingZoneRun(platform: TestPlatform, i: number): Promise<number
   }
 }
 
+/** An update or decommission of `project`, from the request to its run's end. */
+async function operationRun(platform: TestPlatform, method: 'PATCH' | 'DELETE', project: string, body?: unknown): Promise<number> {
+  const t0 = performance.now();
+  const res = await platform.http(method, `/v1/landing-zones/${project}`, body);
+  if (res.status !== 202) throw new Error(`${method} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  for (;;) {
+    const op = (await platform.http('GET', `/v1/landing-zones/${project}`)).body.lastOperation;
+    if (op?.runId === res.body.runId && op.status === 'succeeded') return performance.now() - t0;
+    if (op?.runId === res.body.runId && ['failed', 'rolled_back', 'cancelled'].includes(op.status)) throw new Error(`${method} of ${project} ended ${op.status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const platform = await startTestPlatform();
@@ -81,6 +95,14 @@ async function main(): Promise<void> {
     const zones: number[] = [];
     for (let i = 1; i <= Math.max(1, Math.ceil(runs / 2)); i++) zones.push(await landingZoneRun(platform, i));
     stats('landing zone (dev+staging), POST → succeeded', zones);
+    const updates: number[] = [];
+    const decommissions: number[] = [];
+    for (let i = 1; i <= zones.length; i++) {
+      updates.push(await operationRun(platform, 'PATCH', `bench-lz-${i}`, { quota: { pods: 30 + i } }));
+      decommissions.push(await operationRun(platform, 'DELETE', `bench-lz-${i}`));
+    }
+    stats('landing-zone quota update (2 namespaces), PATCH → succeeded', updates);
+    stats('landing-zone decommission (2 namespaces), DELETE → succeeded', decommissions);
     console.log(`rss ${(process.memoryUsage().rss / 1024 / 1024).toFixed(0)} MiB (API + worker + simulator in this process)`);
   } finally {
     await platform.stop();

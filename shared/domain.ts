@@ -126,6 +126,8 @@ export interface ChangeRecord {
   state: string;
   approval: ChangeApproval;
   correlationId: string;
+  /** Who approved or rejected it, when the change-management system says (read when polling). */
+  decidedBy?: string;
   /** Link for people, when the adapter knows one. */
   url?: string;
 }
@@ -137,4 +139,6 @@ export interface ApprovalDecision {
   approver: string;
   changeNumber: string;
   comment?: string;
+  /** How the decision reached the run: the signed webhook (default) or polling the change. */
+  via?: 'webhook' | 'poll';
 }

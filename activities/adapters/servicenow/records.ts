@@ -13,6 +13,9 @@ export const changeRequestRecordSchema = z.object({
   correlation_id: z.string().optional().default(''),
   close_code: z.string().optional().default(''),
   close_notes: z.string().optional().default(''),
+  /** Who decided, where the instance records it (the simulator and our business rule set it). */
+  u_approved_by: z.string().optional().default(''),
+  sys_updated_by: z.string().optional().default(''),
 });
 export type ChangeRequestRecord = z.infer<typeof changeRequestRecordSchema>;
 
@@ -26,6 +29,7 @@ export function toChangeRecord(record: ChangeRequestRecord, baseUrl: string): Ch
     state: record.state,
     approval: record.approval,
     correlationId: record.correlation_id,
+    ...(record.u_approved_by || record.sys_updated_by ? { decidedBy: record.u_approved_by || record.sys_updated_by } : {}),
     url: `${baseUrl}/nav_to.do?uri=change_request.do?sys_id=${record.sys_id}`,
   };
 }
