@@ -11,6 +11,7 @@ import type { ChangeManagement, CloseChangeRequest } from './ports/change-manage
 import type { ChartRenderer } from './ports/chart-renderer';
 import { describeLocation, type ApplyRequest, type ApplyResult, type ClusterTarget, type RollbackRequest, type RollbackResult, type VerifyRequest } from './ports/cluster-target';
 import type { ImageScanner } from './ports/image-scanner';
+import { createApprovalPollActivities } from './approval-poll';
 import { whileHeartbeating } from './heartbeat';
 import { judgeScan, scanViolation } from './scan-policy';
 
@@ -44,8 +45,17 @@ function describeChange(input: OpenChangeInput): string {
   ].join('\n');
 }
 
-export function createDeployActivities(ports: DeployPorts) {
+/** ServiceNow's own GitHub Action polls every 100 s; a minute keeps a missed webhook cheap. */
+export const DEFAULT_APPROVAL_POLL_INTERVAL_MS = 60_000;
+
+export interface DeployActivityOptions {
+  /** How often a run waiting for approval reads its change (the missed-webhook fallback); 0 = never. */
+  approvalPollIntervalMs?: number;
+}
+
+export function createDeployActivities(ports: DeployPorts, options: DeployActivityOptions = {}) {
   return {
+    ...createApprovalPollActivities(ports.changes, { intervalMs: options.approvalPollIntervalMs ?? DEFAULT_APPROVAL_POLL_INTERVAL_MS }),
     async scanImage({ request, policy }: DeployInput): Promise<ScanSummary> {
       const findings = await ports.scanner.findings({ image: request.image, report: request.scanReport });
       const summary = judgeScan(findings, policy.scan);

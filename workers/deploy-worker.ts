@@ -8,6 +8,8 @@ export interface DeployWorkerOptions {
   namespace: string;
   ports: DeployPorts;
   landingZonePorts: LandingZonePorts;
+  /** How often a run waiting for approval reads its change (0 = never); default a minute. */
+  approvalPollIntervalMs?: number;
   taskQueue?: string;
   /** A pre-built bundle (tests build one per file); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -19,7 +21,10 @@ export async function createDeployWorker(options: DeployWorkerOptions): Promise<
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? DEPLOY_TASK_QUEUE,
-    activities: { ...createDeployActivities(options.ports), ...createLandingZoneActivities(options.landingZonePorts) },
+    activities: {
+      ...createDeployActivities(options.ports, options.approvalPollIntervalMs !== undefined ? { approvalPollIntervalMs: options.approvalPollIntervalMs } : {}),
+      ...createLandingZoneActivities(options.landingZonePorts),
+    },
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

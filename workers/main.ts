@@ -33,6 +33,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       ports,
       landingZonePorts: createLandingZonePorts(config, store, ports, { client, log: (line) => logger.info(line) }),
+      approvalPollIntervalMs: config.servicenow.pollIntervalMs,
       taskQueue: config.temporal.taskQueue,
     });
     logger.info('polling', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, gitops: config.gitops.repoDir, servicenow: config.servicenow.url });

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEPLOY_TASK_QUEUE } from '../contracts/deploy';
+import { parseDuration } from '../durations';
 import { devSecretsPath, loadOrCreateDevSecrets } from './dev-secrets';
 import { loadEnvironmentPolicies, type EnvironmentPolicies } from './environments';
 
@@ -34,7 +35,7 @@ export interface PlatformConfig {
   api: { host: string; port: number; publicBaseUrl: string; bodyLimitBytes: number };
   /** CI tokens by sha256 of the token, so a lookup never compares secrets character by character. */
   ciTokens: ReadonlyMap<string, CiTokenGrant>;
-  servicenow: { url: string; user: string; password: string; webhookSecret: string; timeoutMs: number };
+  servicenow: { url: string; user: string; password: string; webhookSecret: string; timeoutMs: number; pollIntervalMs: number };
   simulator: { host: string; port: number; webhookUrl: string; dataFile: string };
   gitops: { repoDir: string; branch: string };
   /** The platform database (configuration hierarchy): SQLite, shared by API and worker. */
@@ -85,6 +86,20 @@ const envSchema = z.object({
   SERVICENOW_PASSWORD: z.string().optional(),
   SERVICENOW_WEBHOOK_SECRET: z.string().optional(),
   SERVICENOW_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  SERVICENOW_POLL_INTERVAL: z
+    .string()
+    .default('60s')
+    .transform((text, ctx) => {
+      if (text.trim() === 'off') return 0;
+      try {
+        const ms = parseDuration(text);
+        if (ms >= 1_000) return ms;
+        ctx.addIssue({ code: 'custom', message: 'must be at least 1s, or off' });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+      return z.NEVER;
+    }),
   SIMULATOR_HOST: z.string().default('127.0.0.1'),
   SIMULATOR_PORT: port.default(8090),
   SIMULATOR_WEBHOOK_URL: z.string().url().optional(),
@@ -192,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
       password: e.SERVICENOW_PASSWORD ?? dev?.servicenowPassword ?? '',
       webhookSecret: e.SERVICENOW_WEBHOOK_SECRET ?? dev?.webhookSecret ?? '',
       timeoutMs: e.SERVICENOW_TIMEOUT_MS,
+      pollIntervalMs: e.SERVICENOW_POLL_INTERVAL,
     },
     simulator: {
       host: e.SIMULATOR_HOST,

@@ -34,6 +34,8 @@ export interface ApprovalView {
   approver?: string;
   comment?: string;
   decidedAt?: string;
+  /** How the decision arrived: the signed webhook, or the fallback that polls the change. */
+  via?: 'webhook' | 'poll';
 }
 
 export interface RunView<Stage extends string = string> {

@@ -30,9 +30,13 @@ export function simulatorApi(store: ChangeStore, webhook: WebhookTarget, log: (m
   for (const action of ['approve', 'reject'] as const) {
     router.post(`/changes/:number/${action}`, async (req, res) => {
       const body: unknown = req.body;
-      const { approver, comment } = (typeof body === 'object' && body !== null ? body : {}) as { approver?: unknown; comment?: unknown };
+      const { approver, comment, webhook: sendWebhook } = (typeof body === 'object' && body !== null ? body : {}) as { approver?: unknown; comment?: unknown; webhook?: unknown };
       if (typeof approver !== 'string' || !approver.trim()) {
         sendError(res, 400, 'Missing mandatory field', 'approver is required (JSON body {"approver": "...", "comment": "..."})');
+        return;
+      }
+      if (sendWebhook !== undefined && typeof sendWebhook !== 'boolean') {
+        sendError(res, 400, 'Invalid field value', 'webhook must be true or false (false: decide without calling the platform, as when a webhook is lost)');
         return;
       }
       if (comment !== undefined && comment !== null && typeof comment !== 'string') {
@@ -66,6 +70,11 @@ export function simulatorApi(store: ChangeStore, webhook: WebhookTarget, log: (m
       }
       log(`${change.number} ${decision.approval} by ${approver}`);
 
+      if (sendWebhook === false) {
+        log(`webhook for ${change.number} withheld on request (a lost webhook)`);
+        res.json({ change, webhook: { status: null, withheld: true } });
+        return;
+      }
       const delivery = await sendDecisionWebhook(webhook, decisionBody(change, decision.approval, approver, note));
       if (delivery.error) log(`webhook for ${change.number} not delivered: ${delivery.error}`);
       else log(`webhook for ${change.number} delivered (HTTP ${delivery.status})`);

@@ -80,6 +80,15 @@ describe('loadConfig', () => {
   it('when a port is not a number, then it says which variable', () => {
     assert.throws(() => loadConfig({ ...base(tempDir()), API_PORT: 'eighty' }, 'api'), /API_PORT/);
   });
+
+  it('when the approval poll interval is set, then it is a duration of at least a second, or off', () => {
+    const dir = tempDir();
+    assert.equal(loadConfig(base(dir), 'worker').servicenow.pollIntervalMs, 60_000);
+    assert.equal(loadConfig({ ...base(dir), SERVICENOW_POLL_INTERVAL: '90s' }, 'worker').servicenow.pollIntervalMs, 90_000);
+    assert.equal(loadConfig({ ...base(dir), SERVICENOW_POLL_INTERVAL: 'off' }, 'worker').servicenow.pollIntervalMs, 0);
+    assert.throws(() => loadConfig({ ...base(dir), SERVICENOW_POLL_INTERVAL: '500ms' }, 'worker'), /SERVICENOW_POLL_INTERVAL.*at least 1s/);
+    assert.throws(() => loadConfig({ ...base(dir), SERVICENOW_POLL_INTERVAL: 'often' }, 'worker'), /SERVICENOW_POLL_INTERVAL.*not a duration/);
+  });
 });
 
 describe('parseDuration', () => {

@@ -50,6 +50,8 @@ export interface TestPlatformOptions {
   ports?: (real: DeployPorts) => Partial<DeployPorts>;
   /** Skip the in-process worker (a test that runs workers as child processes). */
   startWorker?: boolean;
+  /** How often a run waiting for approval polls its change; the worker's default (a minute) otherwise. */
+  approvalPollIntervalMs?: number;
 }
 
 export interface HttpResult {
@@ -229,6 +231,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
         taskQueue: config.temporal.taskQueue,
         ports,
         landingZonePorts: createLandingZonePorts(config, store, ports, { client }),
+        ...(options.approvalPollIntervalMs !== undefined ? { approvalPollIntervalMs: options.approvalPollIntervalMs } : {}),
         workflowBundle: await workflowBundle(),
       });
       worker = { worker: created, running: created.run() };

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -55,6 +56,13 @@ const fakes: Activities = {
   deployRelease: unused,
   wireMesh: unused,
   verifyRollout: unused,
+  /** Never decides: the decisions in these tests come as signals. Ends when the wait cancels it. */
+  async awaitChangeDecision() {
+    for (;;) {
+      await Context.current().sleep(200);
+      Context.current().heartbeat();
+    }
+  },
   async closeChange({ outcome }) {
     step('closeChange', outcome);
     return { sysId: 'a'.repeat(32), number: 'CHG-X', state: '3', approval: 'approved', correlationId: 'x' };

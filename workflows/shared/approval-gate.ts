@@ -1,14 +1,31 @@
-import { ApplicationFailure, CancellationScope, condition, log } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
+import type { DeployActivities } from '../../activities/deploy';
 import type { RunView } from '../../shared/contracts/run';
 import type { ApprovalDecision } from '../../shared/domain';
 import { ErrorType } from '../../shared/errors';
+import { NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors';
 import type { RunTracker } from './run-tracker';
+
+/** Runs that began waiting before polling existed replay without it. */
+const POLLING_PATCH = 'approval-polling';
+
+/** The polling activity lives as long as the wait; its heartbeats show it is alive. */
+function poller(deadlineMs: number) {
+  return proxyActivities<Pick<DeployActivities, 'awaitChangeDecision'>>({
+    startToCloseTimeout: deadlineMs + 60_000,
+    heartbeatTimeout: '30s',
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+    summary: 'fallback: poll the change for a decision',
+  });
+}
 
 export type ApprovalOutcome = 'approved' | 'rejected' | 'expired';
 
 /**
  * The wait for a change's approval. The signal handler (`receive`) accepts the first decision
- * for the run's own change while the run waits, and logs and ignores anything else.
+ * for the run's own change while the run waits, and logs and ignores anything else. Meanwhile an
+ * activity polls the change, so a webhook that never arrives does not leave the run waiting until
+ * its deadline: whichever reports first decides, the other is cancelled or ignored.
  */
 export class ApprovalGate<View extends RunView> {
   private received: ApprovalDecision | undefined;
@@ -44,7 +61,20 @@ export class ApprovalGate<View extends RunView> {
     tracker.setStatus('awaiting_approval');
     const record = tracker.begin(stage);
     tracker.enter(stage);
+    const polling = new CancellationScope();
+    const change = tracker.view().change;
+    if (change && patched(POLLING_PATCH)) {
+      polling
+        .run(() => poller(deadlineMs).awaitChangeDecision({ sysId: change.sysId, changeNumber: change.number }))
+        .then(
+          (decision) => this.receive(decision),
+          (error: unknown) => {
+            if (!isCancellation(error)) log.warn('polling the change failed; waiting for the webhook', { change: change.number, error: String(error) });
+          },
+        );
+    }
     const decided = await condition(() => this.received !== undefined, deadlineMs);
+    polling.cancel();
     tracker.setStatus('running');
     const now = new Date().toISOString();
     if (!decided || !this.received) {
@@ -52,8 +82,8 @@ export class ApprovalGate<View extends RunView> {
       tracker.end(record, 'failed', `no decision before ${deadline}`);
       return 'expired';
     }
-    const { decision: verdict, approver, comment } = this.received;
-    tracker.patch((s) => Object.assign(s.approval, { decision: verdict, approver, comment, decidedAt: now }));
+    const { decision: verdict, approver, comment, via = 'webhook' } = this.received;
+    tracker.patch((s) => Object.assign(s.approval, { decision: verdict, approver, comment, decidedAt: now, via }));
     tracker.end(record, verdict === 'approved' ? 'succeeded' : 'failed', `${verdict} by ${approver}${comment ? `: ${comment}` : ''}`);
     return verdict;
   }
