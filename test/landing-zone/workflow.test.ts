@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DeployActivities } from '../../activities/deploy';
@@ -56,12 +55,9 @@ const fakes: Activities = {
   deployRelease: unused,
   wireMesh: unused,
   verifyRollout: unused,
-  /** Never decides: the decisions in these tests come as signals. Ends when the wait cancels it. */
+  /** Never decides: the decisions in these tests come as signals. Pending, like the real one, for an hour. */
   async awaitChangeDecision() {
-    for (;;) {
-      await Context.current().sleep(200);
-      Context.current().heartbeat();
-    }
+    throw ApplicationFailure.create({ type: 'ApprovalPending', message: 'pending', nextRetryDelay: '1h', category: ApplicationFailureCategory.BENIGN });
   },
   async closeChange({ outcome }) {
     step('closeChange', outcome);

@@ -2,18 +2,20 @@ import { ApplicationFailure, CancellationScope, condition, isCancellation, log, 
 import type { DeployActivities } from '../../activities/deploy';
 import type { RunView } from '../../shared/contracts/run';
 import type { ApprovalDecision } from '../../shared/domain';
-import { ErrorType } from '../../shared/errors';
-import { NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors';
+import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors';
 import type { RunTracker } from './run-tracker';
 
 /** Runs that began waiting before polling existed replay without it. */
 const POLLING_PATCH = 'approval-polling';
 
-/** The polling activity lives as long as the wait; its heartbeats show it is alive. */
+/**
+ * One read per attempt, retried until a decision or the deadline (the activity sets the delay to
+ * the next read). Failures other than "pending" (ServiceNow down) back off up to two minutes.
+ */
 function poller(deadlineMs: number) {
   return proxyActivities<Pick<DeployActivities, 'awaitChangeDecision'>>({
-    startToCloseTimeout: deadlineMs + 60_000,
-    heartbeatTimeout: '30s',
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: deadlineMs + 60_000,
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
     summary: 'fallback: poll the change for a decision',
   });
