@@ -5,12 +5,14 @@
 import type { Client } from '@temporalio/client';
 import { createTemporalDeploymentRuns } from '../activities/adapters/temporal-runs';
 import express, { type Express } from 'express';
+import { payloadCodecFor } from '../shared/codec/data-converter';
 import type { PlatformConfig } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import type { PlatformStore } from '../shared/store';
 import { requireBearerToken } from './auth';
 import type { DeploymentService } from './deployments-service';
 import { NotFoundError, problemHandler } from './errors';
+import { codecRoutes } from './routes/codec';
 import { configRoutes } from './routes/config';
 import { deploymentRoutes } from './routes/deployments';
 import { landingZoneOperationRoutes } from './routes/landing-zone-operations';
@@ -58,6 +60,7 @@ export function createApp({ config, deployments, client, store, logger, now }: A
     }
   });
 
+  app.use(codecRoutes({ config, codec: payloadCodecFor(config), issuedTokens: (hash) => store.tokens.grantFor(hash) }));
   app.use('/v1/webhooks/servicenow', serviceNowWebhook({ secret: config.servicenow.webhookSecret, deployments, logger, now }));
   app.use(
     '/v1',

@@ -1,5 +1,6 @@
 /** API process entry point: configuration, one Temporal client, the HTTP server, clean shutdown. */
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFor } from '../shared/codec/data-converter';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { openPlatformStore } from '../shared/store';
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
   // Connection.lazy: the API starts (and answers /healthz) even while Temporal is still coming up;
   // /readyz tells when it can serve.
   const connection = Connection.lazy({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
   const store = openPlatformStore(config.databaseFile);
   const app = createApp({ config, deployments: new DeploymentService(client, { taskQueue: config.temporal.taskQueue }), client, store, logger });
   const server = app.listen(config.api.port, config.api.host, () => {

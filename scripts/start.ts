@@ -60,6 +60,8 @@ async function main(): Promise<void> {
     temporal = await startTemporalDevServer({
       port: temporalPort,
       uiPort,
+      // Payloads are encrypted; the UI shows them through the API's codec endpoint.
+      uiCodecEndpoint: `${config.api.publicBaseUrl}/codec`,
       dbFile: join(config.dataDir, 'temporal.sqlite'),
       onOutput: (line) => say('temporal', line),
     }).catch((error: Error) => {

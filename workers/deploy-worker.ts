@@ -10,6 +10,8 @@ export interface DeployWorkerOptions {
   landingZonePorts: LandingZonePorts;
   /** How often a run waiting for approval reads its change (0 = never); default a minute. */
   approvalPollIntervalMs?: number;
+  /** Encrypts payloads (the platform's data converter); plain JSON when absent (tests with fakes). */
+  dataConverter?: WorkerOptions['dataConverter'];
   taskQueue?: string;
   /** A pre-built bundle (tests build one per file); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -21,6 +23,7 @@ export async function createDeployWorker(options: DeployWorkerOptions): Promise<
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? DEPLOY_TASK_QUEUE,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     activities: {
       ...createDeployActivities(options.ports, options.approvalPollIntervalMs !== undefined ? { approvalPollIntervalMs: options.approvalPollIntervalMs } : {}),
       ...createLandingZoneActivities(options.landingZonePorts),

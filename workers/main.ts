@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString, DefaultLogger } from '@temporalio/worker';
 import { createDeployPorts, createLandingZonePorts } from '../activities/adapters';
+import { dataConverterFor } from '../shared/codec/data-converter';
 import { loadConfig } from '../shared/config';
 import { createLogger, type LogLevel } from '../shared/logger';
 import { openPlatformStore } from '../shared/store';
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   // A plain client for the activities that look at other runs (a decommission checks that no deployment is in flight).
   const clientConnection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const dataConverter = dataConverterFor(config);
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter });
   try {
     const ports = createDeployPorts(config);
     const worker = await createDeployWorker({
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
       ports,
       landingZonePorts: createLandingZonePorts(config, store, ports, { client, log: (line) => logger.info(line) }),
       approvalPollIntervalMs: config.servicenow.pollIntervalMs,
+      dataConverter,
       taskQueue: config.temporal.taskQueue,
     });
     logger.info('polling', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, gitops: config.gitops.repoDir, servicenow: config.servicenow.url });

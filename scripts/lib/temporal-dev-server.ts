@@ -10,6 +10,8 @@ export interface DevServerOptions {
   port?: number;
   /** Web UI port; the UI is disabled when null. */
   uiPort?: number | null;
+  /** Where the UI sends payloads to be decoded for display (the platform API's `/codec`). */
+  uiCodecEndpoint?: string;
   /** SQLite file that keeps runs across restarts; in memory when omitted. */
   dbFile?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
@@ -40,6 +42,7 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
     args.push('--headless');
   } else {
     args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
+    if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   }
   if (options.dbFile) {
     mkdirSync(dirname(options.dbFile), { recursive: true });

@@ -43,3 +43,24 @@ export function loadOrCreateDevSecrets(dataDir: string): DevSecrets {
     throw error;
   }
 }
+
+/**
+ * The development payload key, in its own file: it is created with 'wx' on its own, so data
+ * directories made before payloads were encrypted get one without rewriting their secrets file,
+ * and two processes starting at once still end up with the same key.
+ */
+export function loadOrCreateDevPayloadKey(dataDir: string): Buffer {
+  const path = join(dataDir, 'dev-payload-key');
+  try {
+    return Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    writeFileSync(path, `${randomBytes(32).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return loadOrCreateDevPayloadKey(dataDir);
+}

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEPLOY_TASK_QUEUE } from '../contracts/deploy';
 import { parseDuration } from '../durations';
-import { devSecretsPath, loadOrCreateDevSecrets } from './dev-secrets';
+import { devSecretsPath, loadOrCreateDevPayloadKey, loadOrCreateDevSecrets } from './dev-secrets';
 import { loadEnvironmentPolicies, type EnvironmentPolicies } from './environments';
 
 export type ProcessRole = 'api' | 'worker' | 'simulator';
@@ -27,6 +27,12 @@ export interface CiTokenGrant {
   roles: Role[];
 }
 
+export interface PayloadKeys {
+  current: Buffer;
+  /** Keys rotated out: they still decrypt history written with them. */
+  previous: Buffer[];
+}
+
 export interface PlatformConfig {
   production: boolean;
   dataDir: string;
@@ -35,6 +41,8 @@ export interface PlatformConfig {
   api: { host: string; port: number; publicBaseUrl: string; bodyLimitBytes: number };
   /** CI tokens by sha256 of the token, so a lookup never compares secrets character by character. */
   ciTokens: ReadonlyMap<string, CiTokenGrant>;
+  /** Encrypt what goes into Temporal (api and worker; the simulator has none). */
+  payloadKeys: PayloadKeys | undefined;
   servicenow: { url: string; user: string; password: string; webhookSecret: string; timeoutMs: number; pollIntervalMs: number };
   simulator: { host: string; port: number; webhookUrl: string; dataFile: string };
   gitops: { repoDir: string; branch: string };
@@ -106,6 +114,8 @@ const envSchema = z.object({
   GITOPS_REPO_DIR: z.string().optional(),
   GITOPS_BRANCH: z.string().default('main'),
   PLATFORM_DATABASE_FILE: z.string().optional(),
+  PLATFORM_PAYLOAD_KEY: z.string().optional(),
+  PLATFORM_PAYLOAD_PREVIOUS_KEYS: z.string().optional(),
 });
 
 /** Values that must never reach production however they were configured. */
@@ -142,6 +152,26 @@ function parseCiTokens(json: string, problems: string[]): Map<string, CiTokenGra
 }
 
 /**
+ * The payload encryption keys: the current one (given, or in development generated once per data
+ * directory) and earlier ones that still decrypt old history. Messages never repeat a key.
+ */
+function resolvePayloadKeys(current: string | undefined, previous: string | undefined, devDataDir: string | undefined, problems: string[]): PayloadKeys | undefined {
+  const decode = (name: string, value: string): Buffer | undefined => {
+    const key = Buffer.from(value.trim(), 'base64');
+    if (key.length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(value.trim())) return key;
+    problems.push(`${name} must be 32 random bytes in base64 (e.g. openssl rand -base64 32)`);
+    return undefined;
+  };
+  const key = current ? decode('PLATFORM_PAYLOAD_KEY', current) : devDataDir ? loadOrCreateDevPayloadKey(devDataDir) : undefined;
+  const older = (previous ?? '')
+    .split(',')
+    .filter((value) => value.trim())
+    .map((value, index) => decode(`PLATFORM_PAYLOAD_PREVIOUS_KEYS[${index}]`, value));
+  if (!key || older.some((k) => k === undefined)) return undefined;
+  return { current: key, previous: older.filter((k): k is Buffer => k !== undefined) };
+}
+
+/**
  * Builds the configuration for one process. In production (NODE_ENV=production) every secret the
  * role needs must be given and strong; elsewhere missing secrets fall back to development values
  * generated once under the data directory.
@@ -157,8 +187,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
   const dataDir = resolve(cwd, e.PLATFORM_DATA_DIR);
 
   const required: Record<ProcessRole, (keyof typeof e)[]> = {
-    api: ['PLATFORM_CI_TOKENS', 'SERVICENOW_WEBHOOK_SECRET'],
-    worker: ['SERVICENOW_URL', 'SERVICENOW_USER', 'SERVICENOW_PASSWORD'],
+    api: ['PLATFORM_CI_TOKENS', 'SERVICENOW_WEBHOOK_SECRET', 'PLATFORM_PAYLOAD_KEY'],
+    worker: ['SERVICENOW_URL', 'SERVICENOW_USER', 'SERVICENOW_PASSWORD', 'PLATFORM_PAYLOAD_KEY'],
     simulator: ['SERVICENOW_USER', 'SERVICENOW_PASSWORD', 'SERVICENOW_WEBHOOK_SECRET'],
   };
   if (production) {
@@ -177,6 +207,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
   const ciTokens = e.PLATFORM_CI_TOKENS
     ? parseCiTokens(e.PLATFORM_CI_TOKENS, problems)
     : new Map(dev ? [[hashToken(dev.ciToken), { subject: 'dev-ci', projects: ['*'], roles: ['platform-admin'] as Role[] }]] : []);
+
+  const payloadKeys = role === 'simulator' ? undefined : resolvePayloadKeys(e.PLATFORM_PAYLOAD_KEY, e.PLATFORM_PAYLOAD_PREVIOUS_KEYS, production ? undefined : dataDir, problems);
 
   let environments: EnvironmentPolicies = {};
   const environmentsFile = resolve(cwd, e.PLATFORM_ENVIRONMENTS_FILE);
@@ -201,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
     },
     api: { host: e.API_HOST, port: e.API_PORT, publicBaseUrl, bodyLimitBytes: e.API_BODY_LIMIT_BYTES },
     ciTokens,
+    payloadKeys,
     servicenow: {
       url: (e.SERVICENOW_URL ?? `http://127.0.0.1:${e.SIMULATOR_PORT}`).replace(/\/$/, ''),
       user: e.SERVICENOW_USER ?? 'platform.integration',

@@ -27,8 +27,9 @@ const REQUIRED_ENV: Record<string, string> = {
   SERVICENOW_PASSWORD: 'dummy-servicenow-password-0000',
   SERVICENOW_WEBHOOK_SECRET: 'dummy-webhook-secret-000000000000',
   PLATFORM_CI_TOKENS: '{"dummy-ci-token-0000000000": {"subject": "ci", "projects": ["*"]}}',
+  PLATFORM_PAYLOAD_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
-const SECRET_VARS = ['POSTGRES_PASSWORD', 'SERVICENOW_PASSWORD', 'SERVICENOW_WEBHOOK_SECRET', 'PLATFORM_CI_TOKENS'];
+const SECRET_VARS = ['POSTGRES_PASSWORD', 'SERVICENOW_PASSWORD', 'SERVICENOW_WEBHOOK_SECRET', 'PLATFORM_CI_TOKENS', 'PLATFORM_PAYLOAD_KEY'];
 
 /** The attributes the brief names; shared/search-attributes.ts must keep them all. */
 const EXPECTED_SEARCH_ATTRIBUTES = ['DeployProject', 'DeployService', 'DeployEnvironment', 'DeployStage', 'DeployStatus', 'ChangeNumber', 'DeployIdempotencyKey'];
@@ -284,7 +285,7 @@ describe('docker-compose.yml', () => {
     // Every secret-looking environment entry in the raw file is a required interpolation.
     for (const [name, s] of Object.entries(raw.services)) {
       for (const [key, value] of Object.entries(s.environment ?? {})) {
-        if (!/PASSWORD|PWD|SECRET|TOKENS?$/.test(key) || /PASS_ACCESS_TOKEN/.test(key)) continue;
+        if (!/PASSWORD|PWD|SECRET|TOKENS?$|PAYLOAD_KEY$/.test(key) || /PASS_ACCESS_TOKEN/.test(key)) continue;
         assert.match(String(value), /^\$\{[A-Z0-9_]+:\?[^}]+\}$/, `${name}.${key} must be \${VAR:?message}, not a literal`);
       }
     }

@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, it } from 'node:test';
 import { spawnManaged } from '../../scripts/lib/processes';
 import { projectRoot } from '../../scripts/lib/tools';
+import { ChangeNumber, DeployStatus } from '../../shared/search-attributes';
 import { GitOpsRepo, trivyReport } from '../helpers/fixtures';
 import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
 
@@ -68,11 +69,17 @@ it('when the worker is killed mid-run three times, then a new worker finishes th
   // 2. A new worker picks the run up; kill it again while the run waits for approval.
   worker = startWorkerProcess('worker-2');
   const waiting = await platform.waitForStatus(deploymentId, 'awaiting_approval', 90_000);
+  // The query answers from the worker's memory; wait until the server has the wait recorded too
+  // (search attributes the webhook finds the run by), or the kill could lose that workflow task.
+  await until('the wait to be recorded', async () => {
+    const description = await platform.client.workflow.getHandle(deploymentId).describe();
+    return description.typedSearchAttributes.get(DeployStatus) === 'awaiting_approval' && description.typedSearchAttributes.get(ChangeNumber) ? true : undefined;
+  });
   await kill(worker);
 
   // 3. Approve while no worker runs: the signal waits in Temporal. Kill the next worker right after the deploy commit.
   const approved = await platform.simulator('approve', waiting.change!.number, 'ops.olga');
-  assert.equal(approved.body.webhook.status, 202);
+  assert.equal(approved.body.webhook.status, 202, JSON.stringify(approved.body.webhook));
   worker = startWorkerProcess('worker-3');
   await until('the deploy commit', () => (repo.commitsWithTrailer('Platform-Run', runId).length > 0 ? true : undefined));
   await kill(worker);

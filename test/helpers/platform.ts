@@ -17,6 +17,7 @@ import { DeploymentService } from '../../api/deployments-service';
 import { freePort } from '../../scripts/lib/processes';
 import { loadConfig, type PlatformConfig } from '../../shared/config';
 import type { DeploymentStatus, DeploymentStatusView } from '../../shared/contracts/deploy';
+import { dataConverterFor } from '../../shared/codec/data-converter';
 import { createLogger } from '../../shared/logger';
 import { openPlatformStore, type PlatformStore } from '../../shared/store';
 import { startServiceNowSimulator } from '../../simulators/servicenow/server';
@@ -131,7 +132,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const logger = createLogger('test', 'warn');
 
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
   const deployments = new DeploymentService(client, { taskQueue: config.temporal.taskQueue });
   const store = openPlatformStore(config.databaseFile);
   // The deploy tests' project, as if a landing zone had created it (the landing-zone tests create real ones).
@@ -233,6 +234,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
         landingZonePorts: createLandingZonePorts(config, store, ports, { client }),
         ...(options.approvalPollIntervalMs !== undefined ? { approvalPollIntervalMs: options.approvalPollIntervalMs } : {}),
         workflowBundle: await workflowBundle(),
+        dataConverter: dataConverterFor(config),
       });
       worker = { worker: created, running: created.run() };
     },
