@@ -7,6 +7,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
+import { dataConverterFor } from '../../shared/codec/data-converter';
 import { projectNamespace } from '../../shared/contracts/deploy';
 import { GitOpsRepo, serviceDir, trivyReport } from '../helpers/fixtures';
 import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
@@ -104,7 +105,7 @@ describe('deploy pipeline', () => {
 
     // Replaying the recorded history with today's workflow code must not diverge.
     const history = await platform.client.workflow.getHandle(id).fetchHistory();
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: dataConverterFor(platform.config) }, history, id);
   });
 
   it('when deploying to dev, then no approval is awaited and a pre-approved standard change is used', async () => {
