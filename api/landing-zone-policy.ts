@@ -5,6 +5,7 @@
 import type { PlatformConfig } from '../shared/config';
 import { projectNamespace } from '../shared/contracts/deploy';
 import type { LandingZoneInput, LandingZoneSpec } from '../shared/contracts/landing-zone';
+import { DeployProject, DeployStage, DeployStatus } from '../shared/search-attributes';
 import type { FieldError } from './errors';
 
 /** 72 hours: the approval window when no touched environment names one. */
@@ -37,4 +38,13 @@ export function placeEnvironments(
     else placed.push({ name, cluster: policy.cluster, namespace: projectNamespace(project, name) });
   });
   return { placed, problems };
+}
+
+/** What every landing-zone run starts with in the Temporal UI's search attributes. */
+export function landingZoneRunSearchAttributes(project: string) {
+  return [
+    { key: DeployProject, value: project },
+    { key: DeployStage, value: 'openChange' },
+    { key: DeployStatus, value: 'running' },
+  ];
 }

@@ -27,12 +27,12 @@ import {
   type Quota,
 } from '../../shared/contracts/landing-zone';
 import { landingZoneDecommissionQuerySchema, landingZoneUpdateSchema, type LandingZoneUpdateBody } from '../../shared/schemas/landing-zone';
-import { DeployProject, DeployStage, DeployStatus } from '../../shared/search-attributes';
+import { DeployStatus } from '../../shared/search-attributes';
 import type { LandingZoneRecord, LandingZoneRepository } from '../../shared/store';
 import { assertRole, principalOf, type Principal } from '../auth';
 import type { DeploymentRuns } from '../../activities/ports/deployment-runs';
 import { ConflictError, InputError, NotFoundError, fieldErrors } from '../errors';
-import { landingZoneApproval, placeEnvironments } from '../landing-zone-policy';
+import { landingZoneApproval, landingZoneRunSearchAttributes, placeEnvironments } from '../landing-zone-policy';
 import { parsedBody, validateBody } from '../validate';
 
 export interface LandingZoneOperationDeps {
@@ -58,6 +58,20 @@ function existingZone(landingZones: LandingZoneRepository, project: string): Lan
 
 function authorise(principal: Principal, record: LandingZoneRecord, action: string): void {
   assertRole(principal, ['platform-admin', `tenant-admin:${record.tenant}`], `${action} the landing zone of ${record.project}`);
+}
+
+/** What every update or decommission input says about the zone, its requester and the policy. */
+function operationBase(config: PlatformConfig, record: LandingZoneRecord, requestedBy: string, current: LandingZoneSpec, touched: readonly string[]) {
+  return {
+    project: record.project,
+    tenant: record.tenant,
+    projectClass: record.projectClass,
+    requestedBy,
+    current,
+    resources: record.resources as LandingZoneResources,
+    approval: landingZoneApproval(config, touched),
+    links: { apiUrl: config.api.publicBaseUrl, temporalUiUrl: config.temporal.uiUrl },
+  };
 }
 
 /** The latest update or decommission of a project, as its run reports it; undefined when there was none. */
@@ -102,11 +116,7 @@ export function landingZoneOperationRoutes({ config, client, landingZones, deplo
         args: [args],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        typedSearchAttributes: [
-          { key: DeployProject, value: record.project },
-          { key: DeployStage, value: 'openChange' },
-          { key: DeployStatus, value: 'running' },
-        ],
+        typedSearchAttributes: landingZoneRunSearchAttributes(record.project),
         staticSummary: summary,
       });
     } catch (error) {
@@ -150,14 +160,7 @@ export function landingZoneOperationRoutes({ config, client, landingZones, deplo
 
     const touched = [...added, ...(quotaChanged ? record.environments : [])];
     const input: LandingZoneUpdateInput = {
-      project: record.project,
-      tenant: record.tenant,
-      projectClass: record.projectClass,
-      requestedBy: principal.subject,
-      current,
-      resources: record.resources as LandingZoneResources,
-      approval: landingZoneApproval(config, touched),
-      links: { apiUrl: config.api.publicBaseUrl, temporalUiUrl: config.temporal.uiUrl },
+      ...operationBase(config, record, principal.subject, current, touched),
       addEnvironments: placed,
       quota,
       quotaChanged,
@@ -203,14 +206,7 @@ export function landingZoneOperationRoutes({ config, client, landingZones, deplo
       defaults: { port: 0, readinessPath: '/', livenessPath: '/' },
     };
     const input: LandingZoneDecommissionInput = {
-      project: record.project,
-      tenant: record.tenant,
-      projectClass: record.projectClass,
-      requestedBy: principal.subject,
-      current,
-      resources: record.resources as LandingZoneResources,
-      approval: landingZoneApproval(config, record.environments),
-      links: { apiUrl: config.api.publicBaseUrl, temporalUiUrl: config.temporal.uiUrl },
+      ...operationBase(config, record, principal.subject, current, record.environments),
       force,
       ...(query.data.reason ? { reason: query.data.reason } : {}),
       creation: { workflowId: record.workflowId, runId: record.runId },

@@ -21,10 +21,10 @@ import {
 } from '../../shared/contracts/landing-zone';
 import { loadProjectTemplate, PROJECT_CLASSES, TemplateError } from '../../shared/project-templates';
 import { landingZoneRequestSchema, type LandingZoneRequestBody } from '../../shared/schemas/landing-zone';
-import { DeployProject, DeployStage, DeployStatus } from '../../shared/search-attributes';
+import { DeployStatus } from '../../shared/search-attributes';
 import type { LandingZoneRepository } from '../../shared/store';
 import { assertRole, principalOf } from '../auth';
-import { landingZoneApproval, placeEnvironments } from '../landing-zone-policy';
+import { landingZoneApproval, landingZoneRunSearchAttributes, placeEnvironments } from '../landing-zone-policy';
 import { lastOperation } from './landing-zone-operations';
 import { ConflictError, InputError, NotAllowedError, NotFoundError, type FieldError } from '../errors';
 import { parsedBody, validateBody } from '../validate';
@@ -90,11 +90,7 @@ export function landingZoneRoutes({ config, client, landingZones, taskQueue }: L
         // only after a run that failed, was rejected or rolled back, or after a decommission.
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        typedSearchAttributes: [
-          { key: DeployProject, value: body.project },
-          { key: DeployStage, value: 'openChange' },
-          { key: DeployStatus, value: 'running' },
-        ],
+        typedSearchAttributes: landingZoneRunSearchAttributes(body.project),
         staticSummary: `Landing zone for ${body.tenant}/${body.project}`,
         staticDetails: `**Class** ${body.class}\n\n**Environments** ${body.environments.join(', ')}\n\n**Owners** ${body.owners.emails.join(', ')} (${body.owners.group})`,
       });

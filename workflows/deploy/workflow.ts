@@ -12,7 +12,7 @@ import {
 import type { ChangeRecord, ScanSummary } from '../../shared/domain';
 import { ErrorType } from '../../shared/errors';
 import { changeOp, fastStep, sideEffect, verifyOp } from '../shared/activity-options';
-import { ApprovalGate, endUnapproved } from '../shared/approval-gate';
+import { ApprovalGate, awaitApprovalIfRequired } from '../shared/approval-gate';
 import { changeCloser, compensateAndRethrow } from '../shared/compensation';
 import { RunTracker } from '../shared/run-tracker';
 import { Saga } from '../shared/saga';
@@ -113,12 +113,7 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
     );
     tracker.recordChange(change);
 
-    if (policy.approval.required) {
-      const outcome = await gate.wait('awaitApproval', policy.approval.deadlineMs);
-      if (outcome !== 'approved') return await endUnapproved(outcome, gate, tracker, policy.approval.deadlineMs, closeChange);
-    } else {
-      tracker.skip('awaitApproval', `not required in ${policy.name}: standard change ${change.number}`);
-    }
+    await awaitApprovalIfRequired(gate, tracker, policy.approval, `not required in ${policy.name}: standard change ${change.number}`, closeChange);
 
     const chartFiles = Object.fromEntries(
       Object.entries(release.chart.files).map(([path, content]) => [`charts/${request.project}/${request.service}/${release.chart.version}/${path}`, content]),

@@ -7,7 +7,7 @@ import {
 import { approvalSignal } from '../../shared/contracts/run';
 import type { ChangeRecord } from '../../shared/domain';
 import { ErrorType } from '../../shared/errors';
-import { ApprovalGate, endUnapproved } from '../shared/approval-gate';
+import { ApprovalGate, awaitApprovalIfRequired } from '../shared/approval-gate';
 import { changeCloser, compensateAndRethrow } from '../shared/compensation';
 import { describeFailure, RunTracker } from '../shared/run-tracker';
 import { Saga } from '../shared/saga';
@@ -76,12 +76,7 @@ export async function landingZoneDecommissionWorkflow(input: LandingZoneDecommis
       (c) => c.number,
     );
     tracker.recordChange(change);
-    if (input.approval.required) {
-      const outcome = await gate.wait('awaitApproval', input.approval.deadlineMs);
-      if (outcome !== 'approved') return await endUnapproved(outcome, gate, tracker, input.approval.deadlineMs, closeChange);
-    } else {
-      tracker.skip('awaitApproval', `not required: ${input.approval.reason}`);
-    }
+    await awaitApprovalIfRequired(gate, tracker, input.approval, `not required: ${input.approval.reason}`, closeChange);
 
     saga.add('freeze', () => undo.setLandingZoneState({ project, state: 'active' }));
     await tracker.step('freeze', () => create.setLandingZoneState({ project, state: 'decommissioning' }), () => 'new deployments are refused');

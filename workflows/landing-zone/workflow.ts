@@ -6,7 +6,7 @@ import {
 } from '../../shared/contracts/landing-zone';
 import { approvalSignal } from '../../shared/contracts/run';
 import type { ChangeRecord } from '../../shared/domain';
-import { ApprovalGate, endUnapproved } from '../shared/approval-gate';
+import { ApprovalGate, awaitApprovalIfRequired } from '../shared/approval-gate';
 import { changeCloser, compensateAndRethrow } from '../shared/compensation';
 import { RunTracker } from '../shared/run-tracker';
 import { Saga } from '../shared/saga';
@@ -59,12 +59,7 @@ export async function landingZoneWorkflow(input: LandingZoneInput): Promise<Land
       (c) => c.number,
     );
     tracker.recordChange(change);
-    if (input.approval.required) {
-      const outcome = await gate.wait('awaitApproval', input.approval.deadlineMs);
-      if (outcome !== 'approved') return await endUnapproved(outcome, gate, tracker, input.approval.deadlineMs, closeChange);
-    } else {
-      tracker.skip('awaitApproval', `not required: ${input.approval.reason}`);
-    }
+    await awaitApprovalIfRequired(gate, tracker, input.approval, `not required: ${input.approval.reason}`, closeChange);
 
     const namespaces = await tracker.step(
       'namespaces',

@@ -121,3 +121,22 @@ export async function endUnapproved<View extends RunView>(
   tracker.finish(outcome);
   throw failure;
 }
+
+/**
+ * The approval step of a run: waits for the decision when `approval.required`, or records why no
+ * approval was needed. Rejected or expired: ends the run through `endUnapproved` (throws).
+ */
+export async function awaitApprovalIfRequired<View extends RunView>(
+  gate: ApprovalGate<View>,
+  tracker: RunTracker<View>,
+  approval: { required: boolean; deadlineMs: number },
+  skippedBecause: string,
+  closeChange: (outcome: 'cancelled', notes: string) => Promise<void>,
+): Promise<void> {
+  if (!approval.required) {
+    tracker.skip('awaitApproval' as View['stage'], skippedBecause);
+    return;
+  }
+  const outcome = await gate.wait('awaitApproval' as View['stage'], approval.deadlineMs);
+  if (outcome !== 'approved') await endUnapproved(outcome, gate, tracker, approval.deadlineMs, closeChange);
+}
