@@ -1,18 +1,9 @@
-import type { LandingZoneSpec } from '../../shared/contracts/landing-zone';
+import type { LandingZoneRegistration, LandingZoneSpec } from '../../shared/contracts/landing-zone';
 
 /** The record of which landing zones exist: what deployments are checked against. */
 export interface LandingZoneDirectory {
   /** Idempotent for the same run; another run's landing zone for the same project is refused. */
-  register(record: {
-    project: string;
-    tenant: string;
-    projectClass: string;
-    environments: string[];
-    workflowId: string;
-    runId: string;
-    resources: unknown;
-    spec: LandingZoneSpec;
-  }): void;
+  register(record: LandingZoneRegistration): void;
   /** No-op when absent or registered by another run. */
   unregister(project: string, runId: string): boolean;
   /** Replaces environments, spec and resources (an update, or its undo); false when absent. */

@@ -100,6 +100,20 @@ export function specOf(input: LandingZoneInput): LandingZoneSpec {
   };
 }
 
+/** What a creation run registers once its landing zone exists: what deployments are checked against. */
+export interface LandingZoneRegistration {
+  project: string;
+  tenant: string;
+  projectClass: string;
+  environments: string[];
+  /** The creation run. */
+  workflowId: string;
+  runId: string;
+  /** What the landing zone created (namespaces, repositories, token reference), as its runs reported. */
+  resources: unknown;
+  spec: LandingZoneSpec;
+}
+
 /**
  * Updates and decommissions of a project's landing zone share one workflow id, so at most one of
  * them runs at a time (a second request meets the first: 409).

@@ -1,19 +1,10 @@
 /** Landing zones that exist: what deployments are checked against (project, environments, state). */
-import type { LandingZoneSpec } from '../contracts/landing-zone';
+import type { LandingZoneRegistration, LandingZoneSpec } from '../contracts/landing-zone';
 import { writeTransaction, type Db } from './database';
 
 export type LandingZoneState = 'active' | 'decommissioning';
 
-export interface LandingZoneRecord {
-  project: string;
-  tenant: string;
-  projectClass: string;
-  environments: string[];
-  /** The creation run. */
-  workflowId: string;
-  runId: string;
-  /** What the landing zone created (namespaces, repositories, token reference), as its runs reported. */
-  resources: unknown;
+export interface LandingZoneRecord extends Omit<LandingZoneRegistration, 'spec'> {
   /** Owners, environments, quota and defaults; absent for zones registered before specs were kept. */
   spec?: LandingZoneSpec;
   /** `decommissioning` from the moment a decommission run is approved: no new deployments. */

@@ -1,17 +1,15 @@
-import { ApplicationFailure, CancellationScope, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, log, workflowInfo } from '@temporalio/workflow';
 import {
   landingZoneOperationStatusQuery,
   type LandingZoneDecommissionInput,
   type LandingZoneDecommissionView,
 } from '../../shared/contracts/landing-zone';
-import { approvalSignal } from '../../shared/contracts/run';
-import type { ChangeRecord } from '../../shared/domain';
 import { ErrorType } from '../../shared/errors';
-import { ApprovalGate, awaitApprovalIfRequired } from '../shared/approval-gate';
-import { changeCloser, compensateAndRethrow } from '../shared/compensation';
+import { awaitApprovalIfRequired } from '../shared/approval-gate';
+import { compensateAndRethrow } from '../shared/compensation';
 import { describeFailure, RunTracker } from '../shared/run-tracker';
-import { Saga } from '../shared/saga';
-import { changes, create, notifying, operationAudit, undo } from './operation-activities';
+import { changes, create, undo } from './operation-activities';
+import { landingZoneRunContext } from './run-context';
 
 /**
  * Removes a landing zone. Reversible steps first, each with its undo: stop new deployments
@@ -43,21 +41,13 @@ export async function landingZoneDecommissionWorkflow(input: LandingZoneDecommis
     },
     (s) => [`Decommission of landing zone ${s.tenant}/${s.project}${s.force ? ' (forced)' : ''}`, ...s.summary],
   );
-  let change: ChangeRecord | undefined;
-  const gate = new ApprovalGate(tracker, () => change?.number);
-  setHandler(landingZoneOperationStatusQuery, () => tracker.view());
-  setHandler(approvalSignal, (signal) => gate.receive(signal));
-
-  const saga = new Saga();
-  const key = (step: string): string => `${operationId}/${runId}/${step}`;
-  const audit = operationAudit(operationId, runId, () => change?.number);
-  const closeChange = changeCloser(tracker, (request) => changes.closeChange(request));
+  const { gate, saga, key, audit, closeChange, notifyOwners } = landingZoneRunContext(tracker, landingZoneOperationStatusQuery);
   const done = (line: string): void => tracker.patch((s) => s.summary.push(line));
   const namespaces = current.environments.map((env) => ({ cluster: env.cluster, namespace: env.namespace }));
   let pastPointOfNoReturn = false;
 
   try {
-    change = await tracker.step(
+    const change = await tracker.step(
       'openChange',
       () =>
         changes.openOperationChange({
@@ -166,19 +156,15 @@ export async function landingZoneDecommissionWorkflow(input: LandingZoneDecommis
     await tracker.step('unregister', () => create.unregisterLandingZone({ project, runId: input.creation.runId }), () => 'the project may be created again');
 
     if (current.owners.emails.length === 0) tracker.skip('notify', 'the landing zone records no owners');
-    else await tracker.step(
-      'notify',
-      () =>
-        notifying.sendNotification({
-          to: current.owners.emails,
-          group: current.owners.group,
-          subject: `Your landing zone ${tenant}/${project} was decommissioned`,
-          body: [`The landing zone of ${project} was decommissioned${input.reason ? ` (${input.reason})` : ''}:`, ...tracker.view().summary.map((l) => `- ${l}`)].join('\n'),
-          links: [{ label: 'Temporal run', url: `${input.links.temporalUiUrl}/namespaces/default/workflows/${encodeURIComponent(operationId)}/${runId}/history` }],
-          idempotencyKey: key('notify'),
-        }),
-      (n) => `message ${n.messageId}`,
-    );
+    else {
+      await notifyOwners(current.owners, {
+        subject: `Your landing zone ${tenant}/${project} was decommissioned`,
+        intro: `The landing zone of ${project} was decommissioned${input.reason ? ` (${input.reason})` : ''}:`,
+        summary: tracker.view().summary,
+        links: [],
+        temporalUiUrl: input.links.temporalUiUrl,
+      });
+    }
 
     await closeChange('successful', `Landing zone ${tenant}/${project} decommissioned: ${tracker.view().summary.join('; ')}.`);
     tracker.finish('succeeded');

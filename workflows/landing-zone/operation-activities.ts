@@ -1,8 +1,7 @@
-/** The activity proxies of the landing-zone workflows, one per retry profile, and their audit helper. */
+/** The activity proxies of the landing-zone workflows, one per retry profile. */
 import { proxyActivities } from '@temporalio/workflow';
 import type { DeployActivities } from '../../activities/deploy';
 import type { LandingZoneActivities } from '../../activities/landing-zone';
-import type { ApplyRequest } from '../../activities/ports/cluster-target';
 import { changeOp, fastStep, sideEffect } from '../shared/activity-options';
 
 type Activities = LandingZoneActivities & Pick<DeployActivities, 'closeChange' | 'rollbackManifests'>;
@@ -12,7 +11,3 @@ export const create = proxyActivities<Activities>({ ...sideEffect, summary: 'cha
 export const undo = proxyActivities<Activities>({ ...sideEffect, summary: 'compensation: restore a landing-zone resource' });
 export const notifying = proxyActivities<Activities>({ ...fastStep, summary: 'notify the owners' });
 
-/** The audit trail of one run's cluster-target commits (title, run, change). */
-export function operationAudit(operationId: string, runId: string, changeNumber: () => string | undefined) {
-  return (title: string): ApplyRequest['audit'] => ({ title, deploymentId: operationId, runId, changeNumber: changeNumber() });
-}

@@ -1,4 +1,4 @@
-import { setHandler, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import {
   landingZoneOperationStatusQuery,
   landingZoneWorkflowId,
@@ -7,13 +7,11 @@ import {
   type LandingZoneUpdateInput,
   type LandingZoneUpdateView,
 } from '../../shared/contracts/landing-zone';
-import { approvalSignal } from '../../shared/contracts/run';
-import type { ChangeRecord } from '../../shared/domain';
-import { ApprovalGate, awaitApprovalIfRequired } from '../shared/approval-gate';
-import { changeCloser, compensateAndRethrow } from '../shared/compensation';
+import { awaitApprovalIfRequired } from '../shared/approval-gate';
+import { compensateAndRethrow } from '../shared/compensation';
 import { RunTracker } from '../shared/run-tracker';
-import { Saga } from '../shared/saga';
-import { changes, create, notifying, operationAudit, undo } from './operation-activities';
+import { changes, create, undo } from './operation-activities';
+import { landingZoneRunContext } from './run-context';
 
 function describeUpdate(input: LandingZoneUpdateInput): string[] {
   const lines = input.addEnvironments.map((env) => `add environment ${env.name}: namespace ${env.namespace} on ${env.cluster}`);
@@ -50,18 +48,10 @@ export async function landingZoneUpdateWorkflow(input: LandingZoneUpdateInput): 
     },
     (s) => [`Update of landing zone ${s.tenant}/${s.project}`, ...s.summary],
   );
-  let change: ChangeRecord | undefined;
-  const gate = new ApprovalGate(tracker, () => change?.number);
-  setHandler(landingZoneOperationStatusQuery, () => tracker.view());
-  setHandler(approvalSignal, (signal) => gate.receive(signal));
-
-  const saga = new Saga();
-  const key = (step: string): string => `${operationId}/${runId}/${step}`;
-  const audit = operationAudit(operationId, runId, () => change?.number);
-  const closeChange = changeCloser(tracker, (request) => changes.closeChange(request));
+  const { gate, saga, key, audit, closeChange, notifyOwners } = landingZoneRunContext(tracker, landingZoneOperationStatusQuery);
 
   try {
-    change = await tracker.step(
+    const change = await tracker.step(
       'openChange',
       () =>
         changes.openOperationChange({
@@ -132,22 +122,13 @@ export async function landingZoneUpdateWorkflow(input: LandingZoneUpdateInput): 
     saga.add('record', () => undo.reviseLandingZone({ project, environments: names(current.environments), spec: current, resources: input.resources }));
     await tracker.step('record', () => create.reviseLandingZone({ project, environments: names(spec.environments), spec, resources }), () => `environments ${names(spec.environments).join(', ')}`);
 
-    await tracker.step(
-      'notify',
-      () =>
-        notifying.sendNotification({
-          to: current.owners.emails,
-          group: current.owners.group,
-          subject: `Your landing zone ${tenant}/${project} was updated`,
-          body: [`The landing zone of ${project} was updated:`, ...tracker.view().summary.map((l) => `- ${l}`)].join('\n'),
-          links: [
-            { label: 'Landing zone status', url: `${input.links.apiUrl}/v1/landing-zones/${project}` },
-            { label: 'Temporal run', url: `${input.links.temporalUiUrl}/namespaces/default/workflows/${encodeURIComponent(operationId)}/${runId}/history` },
-          ],
-          idempotencyKey: key('notify'),
-        }),
-      (n) => `message ${n.messageId}`,
-    );
+    await notifyOwners(current.owners, {
+      subject: `Your landing zone ${tenant}/${project} was updated`,
+      intro: `The landing zone of ${project} was updated:`,
+      summary: tracker.view().summary,
+      links: [{ label: 'Landing zone status', url: `${input.links.apiUrl}/v1/landing-zones/${project}` }],
+      temporalUiUrl: input.links.temporalUiUrl,
+    });
 
     await closeChange('successful', `Landing zone ${tenant}/${project} updated: ${tracker.view().summary.join('; ')}.`);
     tracker.finish('succeeded');

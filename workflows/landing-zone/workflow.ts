@@ -1,16 +1,14 @@
-import { setHandler, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import {
   landingZoneStatusQuery,
   type LandingZoneInput,
   type LandingZoneStatusView,
 } from '../../shared/contracts/landing-zone';
-import { approvalSignal } from '../../shared/contracts/run';
-import type { ChangeRecord } from '../../shared/domain';
-import { ApprovalGate, awaitApprovalIfRequired } from '../shared/approval-gate';
-import { changeCloser, compensateAndRethrow } from '../shared/compensation';
+import { awaitApprovalIfRequired } from '../shared/approval-gate';
+import { compensateAndRethrow } from '../shared/compensation';
 import { RunTracker } from '../shared/run-tracker';
-import { Saga } from '../shared/saga';
-import { changes, create, notifying, operationAudit, undo } from './operation-activities';
+import { changes, create, notifying, undo } from './operation-activities';
+import { landingZoneRunContext } from './run-context';
 
 function newStatus(input: LandingZoneInput, landingZoneId: string): LandingZoneStatusView {
   const { request } = input;
@@ -39,21 +37,13 @@ function newStatus(input: LandingZoneInput, landingZoneId: string): LandingZoneS
  */
 export async function landingZoneWorkflow(input: LandingZoneInput): Promise<LandingZoneStatusView> {
   const { request } = input;
-  const { workflowId: landingZoneId, runId } = workflowInfo();
+  const { workflowId: landingZoneId } = workflowInfo();
   const tracker = new RunTracker(newStatus(input, landingZoneId), (s) => [`${s.projectClass} project ${s.tenant}/${s.project}: ${s.environments.join(', ')}`]);
-  let change: ChangeRecord | undefined;
-  const gate = new ApprovalGate(tracker, () => change?.number);
-  setHandler(landingZoneStatusQuery, () => tracker.view());
-  setHandler(approvalSignal, (signal) => gate.receive(signal));
-
-  const saga = new Saga();
-  const key = (step: string): string => `${landingZoneId}/${runId}/${step}`;
-  const audit = operationAudit(landingZoneId, runId, () => change?.number);
-  const closeChange = changeCloser(tracker, (request) => changes.closeChange(request));
+  const { runId, gate, saga, key, audit, closeChange } = landingZoneRunContext(tracker, landingZoneStatusQuery);
   const { tenant, project } = request;
 
   try {
-    change = await tracker.step(
+    const change = await tracker.step(
       'openChange',
       () => changes.openLandingZoneChange({ correlationId: runId, landingZoneId, input }),
       (c) => c.number,
