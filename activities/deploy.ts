@@ -57,6 +57,7 @@ export function createDeployActivities(ports: DeployPorts, options: DeployActivi
   return {
     ...createApprovalPollActivities(ports.changes, { intervalMs: options.approvalPollIntervalMs ?? DEFAULT_APPROVAL_POLL_INTERVAL_MS }),
     async scanImage({ request, policy }: DeployInput): Promise<ScanSummary> {
+      // A registry scan (ECR) can take minutes; its adapter heartbeats with progress while it waits.
       const findings = await ports.scanner.findings({ image: request.image, report: request.scanReport });
       const summary = judgeScan(findings, policy.scan);
       if (!summary.passed) throw scanViolation(summary, policy.name);

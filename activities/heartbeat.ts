@@ -15,3 +15,17 @@ export async function whileHeartbeating<T>(work: () => Promise<T>, everyMs = 1_0
     clearInterval(timer);
   }
 }
+
+/**
+ * Heartbeats with progress details when called inside an activity, and does nothing elsewhere:
+ * adapters report progress through a callback and are also used outside activities (tests, tools).
+ */
+export function heartbeatIfInActivity(details: unknown): void {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return;
+  }
+  context.heartbeat(details);
+}

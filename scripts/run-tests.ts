@@ -3,8 +3,10 @@
  * free port and in memory, runs every test file with Node's test runner, and stops the server
  * whatever happens. Test files start everything else they need themselves (simulator, worker, API).
  *
- *   npm test                      all tests
+ *   npm test                      all tests except the cluster suite
  *   npm test -- test/api          only files under test/api
+ *   npm run test:cluster          the cluster suite (test/cluster): a real Kubernetes control plane,
+ *                                 built once by scripts/cluster/build-control-plane.sh
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -20,11 +22,16 @@ function testFiles(dir: string): string[] {
   });
 }
 
+/** Needs the control plane (minutes to build on a new machine): run on its own by `npm run test:cluster`. */
+const CLUSTER_SUITE = 'test/cluster/';
+
 async function main(): Promise<number> {
   const filters = process.argv.slice(2);
   const files = testFiles(join(projectRoot, 'test'))
     .map((file) => relative(projectRoot, file))
-    .filter((file) => filters.length === 0 || filters.some((f) => file.startsWith(f.replace(/^\.\//, ''))))
+    .filter((file) =>
+      filters.length === 0 ? !file.startsWith(CLUSTER_SUITE) : filters.some((f) => file.startsWith(f.replace(/^\.\//, ''))),
+    )
     .sort();
   if (files.length === 0) {
     console.error(`no test files match ${filters.join(' ')}`);

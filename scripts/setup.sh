@@ -3,17 +3,25 @@
 # validating docker-compose.yml), into a project-local Python virtual environment (.tools/venv).
 # Used by `npm start`, `npm test` and .ci/run alike. With --with-helm (what `npm test` uses) it also
 # builds helm from the Go module proxy into .tools/bin (first time only, about 3 minutes on 2 cores)
-# for the test that renders the platform's chart with `helm template`. Safe to run again: it only installs what is
-# missing or out of date. Needs Node >= 20.3, Python >= 3.9 with venv, and git.
+# for the test that renders the platform's chart with `helm template`. With --with-aws it installs
+# moto (the AWS emulator the ECR/EKS adapter tests use); with --with-cluster it builds the test
+# Kubernetes control plane (kube-apiserver, etcd, controller-manager, scheduler, kwok) once per
+# machine into ~/.cache/deploy-platform (about 20 minutes cold, see scripts/cluster/).
+# Safe to run again: it only installs what is missing or out of date. Needs Node >= 20.3,
+# Python >= 3.9 with venv, and git.
 set -euo pipefail
 
 quiet=0
 with_helm=0
+with_aws=0
+with_cluster=0
 for arg in "$@"; do
   case "$arg" in
     --quiet) quiet=1 ;;
     --with-helm) with_helm=1 ;;
-    *) echo "usage: setup.sh [--quiet] [--with-helm]" >&2; exit 2 ;;
+    --with-aws) with_aws=1 ;;
+    --with-cluster) with_cluster=1 ;;
+    *) echo "usage: setup.sh [--quiet] [--with-helm] [--with-aws] [--with-cluster]" >&2; exit 2 ;;
   esac
 done
 say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
@@ -86,5 +94,17 @@ if [ "$with_helm" = 1 ]; then
     echo "$helm_version" > "$tools/bin/.helm-version"
     say "helm: $("$tools/bin/helm" version --short)"
   fi
+fi
+if [ "$with_aws" = 1 ]; then
+  install_requirements "$root/scripts/requirements-aws.txt" "$tools/.aws-installed"
+  [ -x "$venv/bin/moto_server" ] || die "moto installed but $venv/bin/moto_server is missing."
+  say "moto: $("$venv/bin/python" -c 'import moto; print(moto.__version__)')"
+fi
+if [ "$with_cluster" = 1 ]; then
+  command -v openssl >/dev/null || die "openssl is required to make the test cluster's certificates (apt-get install openssl)."
+  command -v go >/dev/null || die "Go is needed once to build the test control plane (see scripts/cluster/build-control-plane.sh)."
+  if [ "$quiet" = 1 ]; then control_plane=$(bash "$root/scripts/cluster/build-control-plane.sh" --quiet)
+  else control_plane=$(bash "$root/scripts/cluster/build-control-plane.sh"); fi
+  say "test control plane: $control_plane"
 fi
 say "ready"

@@ -74,6 +74,11 @@ export interface EnvironmentPolicy {
   maxReplicas: number;
   /** Whether creating a landing zone that includes this environment needs an approved change. */
   landingZone: { approvalRequired: boolean };
+  /**
+   * How long a rollout may take before verification fails and the saga undoes the deploy.
+   * Optional because runs started before it existed carry policies without it.
+   */
+  rollout?: { timeoutMs: number };
 }
 
 export interface DeployRequest {

@@ -15,6 +15,12 @@ export const ErrorType = {
   ChangeRequestRefused: 'ChangeRequestRefused',
   /** The cluster target refused a change in a way retrying cannot fix (e.g. a repository hook). */
   ClusterTargetRejected: 'ClusterTargetRejected',
+  /** Server-side apply found a field owned by another field manager (named in the message). */
+  ClusterApplyConflict: 'ClusterApplyConflict',
+  /** The cluster refused the platform's identity (authentication or RBAC), naming verb and resource. */
+  ClusterAccessDenied: 'ClusterAccessDenied',
+  /** The cluster does not serve a kind the release needs (e.g. Istio's CRDs are not installed). */
+  ClusterApiMissing: 'ClusterApiMissing',
   /** Undoing an applied change conflicts with later changes and needs a human. */
   RollbackConflict: 'RollbackConflict',
   /** The applied release is not what the cluster target holds or reports. */

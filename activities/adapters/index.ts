@@ -1,6 +1,7 @@
 /**
- * Chooses the adapter behind each port from configuration. Today every port has one adapter
- * (the embedded defaults plus the real ServiceNow adapter); later issues add ECR and Kubernetes.
+ * Chooses the adapter behind each port from configuration: CLUSTER_TARGET=gitops|kubernetes,
+ * SCANNER=report|ecr, REGISTRY=local|ecr. The embedded defaults need no cloud; the production
+ * adapters are loaded only when chosen.
  */
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -19,10 +20,37 @@ import { createBuiltinChartRenderer } from './helm';
 import { createServiceNowChangeManagement } from './servicenow';
 import { createTemporalDeploymentRuns } from './temporal-runs';
 import { createTrivyReportScanner } from './trivy/report-scanner';
+import { createEcrClient, createEcrImageRegistry, createEcrImageScanner } from './ecr';
+import { createKubernetesClusterTarget } from './kubernetes';
+import { heartbeatIfInActivity } from '../heartbeat';
+import type { ClusterTarget } from '../ports/cluster-target';
+import type { ImageRegistry } from '../ports/image-registry';
+import type { ImageScanner } from '../ports/image-scanner';
+
+function ecrClient(config: PlatformConfig) {
+  if (!config.aws.region) throw new Error('AWS_REGION is required for the ECR adapters');
+  return createEcrClient({ region: config.aws.region, ...(config.aws.ecrEndpoint ? { endpoint: config.aws.ecrEndpoint } : {}) });
+}
+
+function createScanner(config: PlatformConfig): ImageScanner {
+  if (config.providers.scanner === 'report') return createTrivyReportScanner();
+  // The wait for ECR's scan reports progress as the activity's heartbeat details.
+  return createEcrImageScanner({ client: ecrClient(config), onProgress: (progress) => heartbeatIfInActivity(progress) });
+}
+
+function createClusterTarget(config: PlatformConfig): ClusterTarget {
+  if (config.providers.clusterTarget === 'gitops') return createGitOpsClusterTarget({ repoDir: config.gitops.repoDir, branch: config.gitops.branch });
+  return createKubernetesClusterTarget({ clusters: config.kubernetes.clusters, stateNamespace: config.kubernetes.stateNamespace });
+}
+
+function createRegistry(config: PlatformConfig): ImageRegistry {
+  if (config.providers.registry === 'local') return createLocalImageRegistry({ dataDir: config.dataDir });
+  return createEcrImageRegistry({ client: ecrClient(config) });
+}
 
 export function createDeployPorts(config: PlatformConfig): DeployPorts {
   return {
-    scanner: createTrivyReportScanner(),
+    scanner: createScanner(config),
     renderer: createBuiltinChartRenderer(),
     changes: createServiceNowChangeManagement({
       baseUrl: config.servicenow.url,
@@ -30,7 +58,7 @@ export function createDeployPorts(config: PlatformConfig): DeployPorts {
       password: config.servicenow.password,
       timeoutMs: config.servicenow.timeoutMs,
     }),
-    cluster: createGitOpsClusterTarget({ repoDir: config.gitops.repoDir, branch: config.gitops.branch }),
+    cluster: createClusterTarget(config),
   };
 }
 
@@ -44,7 +72,7 @@ export function createLandingZonePorts(config: PlatformConfig, store: PlatformSt
   return {
     changes: deploy.changes,
     cluster: deploy.cluster,
-    registry: createLocalImageRegistry({ dataDir: config.dataDir }),
+    registry: createRegistry(config),
     sources: createLocalGitSourceRepositories({ rootDir: join(config.dataDir, 'repositories') }),
     configuration: createStoreProjectConfiguration(store.configuration),
     credentials: createLocalCredentialIssuer({ tokens: store.tokens, secrets: createLocalSecretStore(config.dataDir) }),

@@ -1,13 +1,16 @@
 /**
  * What a landing zone sets up in each of its namespaces: the Namespace (mesh injection on, labels
  * for tenant/project/environment/owners), a ResourceQuota, a LimitRange, a default-deny ingress
- * NetworkPolicy with allows for same-namespace traffic and the mesh ingress gateway, and a
- * RoleBinding of the owners' group to the `edit` ClusterRole. Built as objects, validated against
+ * NetworkPolicy with allows for same-namespace traffic and the mesh ingress gateway, a
+ * RoleBinding of the owners' group to the `edit` ClusterRole, and the mesh's security: STRICT
+ * mutual TLS (PeerAuthentication) and an AuthorizationPolicy that admits only the namespace's own
+ * workloads and the ingress gateway. Built as objects, validated against
  * the Kubernetes schemas, serialised for Go readers.
  */
 import { LimitRange, Namespace, ResourceQuota } from 'kubernetes-models/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { AuthorizationPolicy, PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1beta1';
 import type { RenderedManifest } from '../../shared/domain';
 import { manifestInvalid } from '../adapters/helm/failures';
 import { MANAGED_BY, PLATFORM_GATEWAY } from '../adapters/helm';
@@ -157,6 +160,18 @@ export function renderNamespaceManifests(spec: NamespaceSpec): RenderedManifest[
       }),
       'RoleBinding',
       'owners-edit',
+      namespace,
+    ),
+    // Every workload in the namespace accepts mesh traffic only (sidecars inject through the label above).
+    manifest(new PeerAuthentication({ metadata: meta('default'), spec: { mtls: { mode: 'STRICT' } } }), 'PeerAuthentication', 'default', namespace),
+    // An ALLOW policy denies whatever it does not match: same namespace and the ingress gateway only.
+    manifest(
+      new AuthorizationPolicy({
+        metadata: meta('allow-namespace-and-gateway'),
+        spec: { action: 'ALLOW', rules: [{ from: [{ source: { namespaces: [namespace, INGRESS_GATEWAY_NAMESPACE] } }] }] },
+      }),
+      'AuthorizationPolicy',
+      'allow-namespace-and-gateway',
       namespace,
     ),
   ];

@@ -38,6 +38,8 @@ export interface ApplyResult {
 export interface RollbackRequest {
   /** The idempotency key of the apply to undo. */
   idempotencyKey: string;
+  /** Where the apply went; lets a multi-cluster target go straight to the right cluster. */
+  location?: TargetLocation;
   audit: ApplyRequest['audit'];
 }
 
@@ -49,6 +51,8 @@ export interface RollbackResult {
    */
   rolledBack: boolean;
   revision?: string;
+  /** What the undo did and what it left alone, for the people reading the run. */
+  detail?: string;
 }
 
 export interface VerifyRequest {
@@ -56,6 +60,8 @@ export interface VerifyRequest {
   manifests: RenderedManifest[];
   /** The revision the apply produced. */
   revision: string;
+  /** How long a rollout may take before it counts as failed (the environment's policy). */
+  timeoutMs?: number;
 }
 
 export interface VerifyResult {
@@ -70,7 +76,7 @@ export interface NamespaceInventory {
   namespaceExists: boolean;
 }
 
-/** A place that runs workloads: a GitOps repository now, the Kubernetes API later. */
+/** A place that runs workloads: a GitOps repository (embedded default) or a cluster's Kubernetes API. */
 export interface ClusterTarget {
   /** What is deployed in one namespace now. */
   inventory(location: { cluster: string; namespace: string }): Promise<NamespaceInventory>;

@@ -10,7 +10,9 @@ import { z } from 'zod';
 import { DEPLOY_TASK_QUEUE } from '../contracts/deploy';
 import { parseDuration } from '../durations';
 import { devSecretsPath, loadOrCreateDevPayloadKey, loadOrCreateDevSecrets } from './dev-secrets';
-import { loadEnvironmentPolicies, type EnvironmentPolicies } from './environments';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { loadClusterConnections, loadEnvironmentPolicies, type ClusterConnections, type EnvironmentPolicies } from './environments';
 
 export type ProcessRole = 'api' | 'worker' | 'simulator';
 
@@ -46,6 +48,12 @@ export interface PlatformConfig {
   servicenow: { url: string; user: string; password: string; webhookSecret: string; timeoutMs: number; pollIntervalMs: number };
   simulator: { host: string; port: number; webhookUrl: string; dataFile: string };
   gitops: { repoDir: string; branch: string };
+  /** Which adapter serves each port: the embedded defaults, or the production ones. */
+  providers: { clusterTarget: 'gitops' | 'kubernetes'; scanner: 'report' | 'ecr'; registry: 'local' | 'ecr' };
+  /** CLUSTER_TARGET=kubernetes: how to reach each cluster, and where apply records live on it. */
+  kubernetes: { clusters: ClusterConnections; stateNamespace: string };
+  /** SCANNER=ecr / REGISTRY=ecr: credentials come from the SDK's default chain, never from here. */
+  aws: { region?: string; ecrEndpoint?: string };
   /** The platform database (configuration hierarchy): SQLite, shared by API and worker. */
   databaseFile: string;
   environmentsFile: string;
@@ -116,6 +124,12 @@ const envSchema = z.object({
   PLATFORM_DATABASE_FILE: z.string().optional(),
   PLATFORM_PAYLOAD_KEY: z.string().optional(),
   PLATFORM_PAYLOAD_PREVIOUS_KEYS: z.string().optional(),
+  CLUSTER_TARGET: z.enum(['gitops', 'kubernetes']).default('gitops'),
+  SCANNER: z.enum(['report', 'ecr']).default('report'),
+  REGISTRY: z.enum(['local', 'ecr']).default('local'),
+  KUBERNETES_STATE_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name').default('deploy-platform-system'),
+  AWS_REGION: z.string().min(1).optional(),
+  ECR_ENDPOINT: z.string().url().optional(),
 });
 
 /** Values that must never reach production however they were configured. */
@@ -218,6 +232,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
     problems.push((error as Error).message);
   }
 
+  let clusters: ClusterConnections = {};
+  if (role === 'worker' && e.CLUSTER_TARGET === 'kubernetes' && Object.keys(environments).length > 0) {
+    try {
+      clusters = resolveClusterFiles(loadClusterConnections(environmentsFile), cwd);
+      problems.push(...clusterProblems(environments, clusters, environmentsFile));
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  if (role === 'worker' && (e.SCANNER === 'ecr' || e.REGISTRY === 'ecr') && !e.AWS_REGION) {
+    problems.push(`AWS_REGION is required when ${e.SCANNER === 'ecr' ? 'SCANNER=ecr' : 'REGISTRY=ecr'} (the region of the ECR registry)`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`).replace(/\/$/, '');
@@ -249,10 +276,42 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
       dataFile: resolve(dataDir, 'servicenow-simulator.json'),
     },
     gitops: { repoDir: resolve(cwd, e.GITOPS_REPO_DIR ?? resolve(dataDir, 'gitops')), branch: e.GITOPS_BRANCH },
+    providers: { clusterTarget: e.CLUSTER_TARGET, scanner: e.SCANNER, registry: e.REGISTRY },
+    kubernetes: { clusters, stateNamespace: e.KUBERNETES_STATE_NAMESPACE },
+    aws: { ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}), ...(e.ECR_ENDPOINT ? { ecrEndpoint: e.ECR_ENDPOINT } : {}) },
     databaseFile: resolve(cwd, e.PLATFORM_DATABASE_FILE ?? resolve(dataDir, 'platform.sqlite')),
     environmentsFile,
     environments,
     devSecretsFile: dev ? devSecretsPath(dataDir) : undefined,
     devCiToken: e.PLATFORM_CI_TOKENS ? undefined : dev?.ciToken,
   };
+}
+
+function expandHome(path: string, cwd: string): string {
+  return path === '~' || path.startsWith('~/') ? resolve(homedir(), path.slice(2)) : resolve(cwd, path);
+}
+
+/** File paths in the clusters section are relative to the working directory; `~/` is the home directory. */
+function resolveClusterFiles(clusters: ClusterConnections, cwd: string): ClusterConnections {
+  return Object.fromEntries(
+    Object.entries(clusters).map(([name, spec]) => {
+      if ('kubeconfig' in spec) return [name, { kubeconfig: { ...spec.kubeconfig, ...(spec.kubeconfig.file ? { file: expandHome(spec.kubeconfig.file, cwd) } : {}) } }];
+      return [name, { eks: { ...spec.eks, ...(spec.eks.caFile ? { caFile: expandHome(spec.eks.caFile, cwd) } : {}) } }];
+    }),
+  );
+}
+
+/** Every environment's cluster needs a connection, and the files named must exist: said at start, not at the first deploy. */
+function clusterProblems(environments: EnvironmentPolicies, clusters: ClusterConnections, file: string): string[] {
+  const problems: string[] = [];
+  for (const policy of Object.values(environments)) {
+    if (!clusters[policy.cluster]) {
+      problems.push(`CLUSTER_TARGET=kubernetes: environment ${policy.name} runs on cluster ${policy.cluster}, which has no entry under clusters: in ${file}`);
+    }
+  }
+  for (const [name, spec] of Object.entries(clusters)) {
+    const path = 'kubeconfig' in spec ? spec.kubeconfig.file : spec.eks.caFile;
+    if (path && !existsSync(path)) problems.push(`clusters.${name}: ${path} does not exist`);
+  }
+  return problems;
 }

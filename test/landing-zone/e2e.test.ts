@@ -55,16 +55,19 @@ describe('landing zones over HTTP', () => {
     // Namespaces in the GitOps repository, with quota, policies and the owners' binding.
     const nsFiles = repo.files('clusters/local/shop-dev/_namespace');
     assert.deepEqual(nsFiles.map((f) => f.split('/').pop()).sort(), [
+      'authorizationpolicy-allow-namespace-and-gateway.yaml',
       'limitrange-default-limits.yaml',
       'namespace-shop-dev.yaml',
       'networkpolicy-allow-mesh-ingress-gateway.yaml',
       'networkpolicy-allow-same-namespace.yaml',
       'networkpolicy-default-deny-ingress.yaml',
+      'peerauthentication-default.yaml',
       'resourcequota-default-quota.yaml',
       'rolebinding-owners-edit.yaml',
     ]);
     assert.match(repo.show('clusters/local/shop-staging/_namespace/namespace-shop-staging.yaml'), /istio-injection: enabled/);
     assert.match(repo.show('clusters/local/shop-dev/_namespace/rolebinding-owners-edit.yaml'), /name: team-shop/);
+    assert.match(repo.show('clusters/local/shop-dev/_namespace/peerauthentication-default.yaml'), /mode: STRICT/);
 
     // Image repository record, configuration, source repository, notification.
     assert.equal(done.resources.imageRepository?.uri, 'registry.localhost/retail/shop');

@@ -24,6 +24,8 @@ after(async () => {
 });
 
 const TERMINAL = ['succeeded', 'failed', 'rolled_back', 'rejected', 'expired', 'cancelled'];
+/** Quota, limits, three network policies, owners binding, PeerAuthentication, AuthorizationPolicy and the Namespace. */
+const NAMESPACE_OBJECTS = 9;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -83,7 +85,7 @@ describe('landing-zone update over HTTP', () => {
 
     assert.equal(commitsTouching('clusters'), allCommits + 1, 'one commit: the new namespace');
     assert.equal(commitsTouching('clusters/local/grow-dev'), devCommits, 'the existing namespace is untouched');
-    assert.equal(repo.files('clusters/local/grow-staging/_namespace').length, 7);
+    assert.equal(repo.files('clusters/local/grow-staging/_namespace').length, NAMESPACE_OBJECTS);
     assert.deepEqual(zone.environments, ['dev', 'staging']);
     assert.deepEqual(zone.resources.namespaces.map((n: { namespace: string }) => n.namespace), ['grow-dev', 'grow-staging']);
     const config = await platform.http('GET', '/v1/config/retail/grow?environment=staging');
@@ -128,7 +130,7 @@ describe('landing-zone update over HTTP', () => {
     assert.equal(zone.lastOperation.status, 'succeeded', JSON.stringify(zone.lastOperation));
     assert.equal(zone.lastOperation.approval.approver, 'cab.chair');
     assert.deepEqual(zone.environments, ['dev', 'staging', 'prod']);
-    assert.equal(repo.files('clusters/local/grow-prod/_namespace').length, 7);
+    assert.equal(repo.files('clusters/local/grow-prod/_namespace').length, NAMESPACE_OBJECTS);
   });
 
   it('when an update is invalid, then it is refused with the reason and nothing starts', async () => {
@@ -161,7 +163,7 @@ describe('landing-zone decommission over HTTP', () => {
     assert.equal(afterRefusal.lastOperation.error.type, 'LandingZoneInUse');
     assert.match(afterRefusal.lastOperation.error.message, /gone-dev\/web/);
     assert.equal(afterRefusal.state, 'active');
-    assert.equal(repo.files('clusters/local/gone-dev/_namespace').length, 7, 'the namespace is still there');
+    assert.equal(repo.files('clusters/local/gone-dev/_namespace').length, NAMESPACE_OBJECTS, 'the namespace is still there');
     assert.ok(repo.files('clusters/local/gone-dev/web/app').length > 0, 'the service is still there');
     const stillDeploys = await platform.http('POST', '/v1/deployments', deploymentBody({ project: 'gone', service: 'web', image: `registry.localhost/retail/gone@${uniqueDigest()}` }), { token });
     assert.equal(stillDeploys.status, 202, 'deployments are let in again');

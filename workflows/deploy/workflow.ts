@@ -11,13 +11,13 @@ import {
 } from '../../shared/contracts/deploy';
 import type { ChangeRecord, ScanSummary } from '../../shared/domain';
 import { ErrorType } from '../../shared/errors';
-import { changeOp, fastStep, sideEffect, verifyOp } from '../shared/activity-options';
+import { changeOp, fastStep, scanOp, sideEffect, verifyOp } from '../shared/activity-options';
 import { ApprovalGate, awaitApprovalIfRequired } from '../shared/approval-gate';
 import { changeCloser, compensateAndRethrow } from '../shared/compensation';
 import { RunTracker } from '../shared/run-tracker';
 import { Saga } from '../shared/saga';
 
-const scanning = proxyActivities<DeployActivities>({ ...fastStep, summary: 'judge the image scan against the environment policy' });
+const scanning = proxyActivities<DeployActivities>({ ...scanOp, summary: 'judge the image scan against the environment policy' });
 const rendering = proxyActivities<DeployActivities>({ ...fastStep, summary: 'wrap the image in a Helm chart and render it' });
 const changes = proxyActivities<DeployActivities>({ ...changeOp, summary: 'change request in ServiceNow' });
 const cluster = proxyActivities<DeployActivities>({ ...sideEffect, summary: 'apply manifests to the cluster target' });
@@ -121,7 +121,7 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
     /** Registers the step's undo first (see ADR 1), then applies its share of the manifests. */
     const applyStep = async (step: 'deploy' | 'wireMesh', extraFiles?: Record<string, string>) => {
       const component = step === 'deploy' ? 'app' : 'mesh';
-      saga.add(step, () => undo.rollbackManifests({ idempotencyKey: idempotencyKey(step), audit: audit(step) }));
+      saga.add(step, () => undo.rollbackManifests({ idempotencyKey: idempotencyKey(step), audit: audit(step), location: location(component) }));
       const applied: ApplyRequest = {
         idempotencyKey: idempotencyKey(step),
         location: location(component),
@@ -135,7 +135,8 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
         (r) => `revision ${r.revision.slice(0, 12)}${r.changed ? '' : ' (already in place)'}`,
       );
       tracker.patch((s) => (s.revisions[component === 'app' ? 'deploy' : 'mesh'] = result.revision));
-      return { location: applied.location, manifests: applied.manifests, revision: result.revision };
+      // Runs started before the policy had a rollout timeout leave it to the target's default.
+      return { location: applied.location, manifests: applied.manifests, revision: result.revision, ...(policy.rollout ? { timeoutMs: policy.rollout.timeoutMs } : {}) };
     };
     const deployed = await applyStep('deploy', chartFiles);
     const meshed = await applyStep('wireMesh');

@@ -100,7 +100,9 @@ export async function landingZoneDecommissionWorkflow(input: LandingZoneDecommis
           for (const { cluster, namespace, service } of found.services) {
             for (const component of ['mesh', 'app'] as const) {
               const step = `remove-${namespace}-${service}-${component}`;
-              saga.add(step, () => undo.rollbackManifests({ idempotencyKey: key(step), audit: audit(`Restore ${namespace}/${service} (${component})`) }));
+              saga.add(step, () =>
+                undo.rollbackManifests({ idempotencyKey: key(step), audit: audit(`Restore ${namespace}/${service} (${component})`), location: { cluster, namespace, service, component } }),
+              );
               await create.clearLocation({
                 idempotencyKey: key(step),
                 location: { cluster, namespace, service, component },
@@ -121,7 +123,9 @@ export async function landingZoneDecommissionWorkflow(input: LandingZoneDecommis
       async () => {
         for (const { cluster, namespace } of namespaces) {
           const step = `remove-namespace-${namespace}`;
-          saga.add(step, () => undo.rollbackManifests({ idempotencyKey: key(step), audit: audit(`Restore namespace ${namespace}`) }));
+          saga.add(step, () =>
+            undo.rollbackManifests({ idempotencyKey: key(step), audit: audit(`Restore namespace ${namespace}`), location: { cluster, namespace, component: 'namespace' } }),
+          );
           await create.clearLocation({
             idempotencyKey: key(step),
             location: { cluster, namespace, component: 'namespace' },

@@ -76,7 +76,9 @@ export async function landingZoneUpdateWorkflow(input: LandingZoneUpdateInput): 
       async () => {
         const revisions = new Map<string, string>();
         for (const { env, step } of targets) {
-          saga.add(step, () => undo.rollbackManifests({ idempotencyKey: key(step), audit: audit(`Undo ${step} of ${env.namespace}`) }));
+          saga.add(step, () =>
+            undo.rollbackManifests({ idempotencyKey: key(step), audit: audit(`Undo ${step} of ${env.namespace}`), location: { cluster: env.cluster, namespace: env.namespace, component: 'namespace' } }),
+          );
           const result = await create.applyNamespace({
             idempotencyKey: key(step),
             cluster: env.cluster,

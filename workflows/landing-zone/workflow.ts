@@ -57,7 +57,9 @@ export async function landingZoneWorkflow(input: LandingZoneInput): Promise<Land
         const created: LandingZoneStatusView['resources']['namespaces'] = [];
         for (const env of input.environments) {
           const step = `namespace-${env.name}`;
-          saga.add(step, () => undo.rollbackManifests({ idempotencyKey: key(step), audit: audit(`Remove namespace ${env.namespace}`) }));
+          saga.add(step, () =>
+            undo.rollbackManifests({ idempotencyKey: key(step), audit: audit(`Remove namespace ${env.namespace}`), location: { cluster: env.cluster, namespace: env.namespace, component: 'namespace' } }),
+          );
           const result = await create.applyNamespace({
             idempotencyKey: key(step),
             cluster: env.cluster,

@@ -9,6 +9,16 @@ export const fastStep: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes },
 };
 
+/**
+ * Getting and judging an image's findings: instant for a CI report, minutes for a registry scan
+ * (ECR), whose adapter heartbeats before every poll (at most 15 s apart, plus one request).
+ */
+export const scanOp: ActivityOptions = {
+  startToCloseTimeout: '15m',
+  heartbeatTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes },
+};
+
 /** Calls to the change-management system: an outage is waited out, a refusal is final. */
 export const changeOp: ActivityOptions = {
   startToCloseTimeout: '30s',
