@@ -53,6 +53,10 @@ export interface TestPlatformOptions {
   startWorker?: boolean;
   /** How often a run waiting for approval polls its change; the worker's default (a minute) otherwise. */
   approvalPollIntervalMs?: number;
+  /** The environment policy file's content; TEST_ENVIRONMENTS otherwise. */
+  environments?: string;
+  /** More settings (e.g. CLUSTER_TARGET=kubernetes, SCANNER=ecr), on top of the test defaults. */
+  env?: Record<string, string>;
 }
 
 export interface HttpResult {
@@ -104,7 +108,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const address = await testTemporalAddress();
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-test-'));
   const environmentsFile = join(dataDir, 'environments.yaml');
-  writeFileSync(environmentsFile, TEST_ENVIRONMENTS);
+  writeFileSync(environmentsFile, options.environments ?? TEST_ENVIRONMENTS);
   const token = (name: string): string => `${name}-${randomBytes(16).toString('hex')}`;
   const tokens = { admin: token('admin'), payments: token('payments'), retailAdmin: token('retail-admin'), ledgerOwner: token('ledger-owner') };
   const webhookSecret = randomBytes(32).toString('hex');
@@ -127,8 +131,11 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       [tokens.ledgerOwner]: { subject: 'ledger-owner', roles: ['project-owner:ledger'] },
     }),
     LOG_LEVEL: 'warn',
+    ...options.env,
   };
   const config = loadConfig(env, 'api');
+  // The worker's own view: it alone reads and checks the cluster connections.
+  const workerConfig = loadConfig(env, 'worker');
   const logger = createLogger('test', 'warn');
 
   const connection = await Connection.connect({ address });
@@ -224,14 +231,14 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     },
 
     async startWorker() {
-      const real = createDeployPorts(config);
+      const real = createDeployPorts(workerConfig);
       const ports: DeployPorts = { ...real, ...(options.ports?.(real) ?? {}) };
       const created = await createDeployWorker({
         connection: nativeConnection,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         ports,
-        landingZonePorts: createLandingZonePorts(config, store, ports, { client }),
+        landingZonePorts: createLandingZonePorts(workerConfig, store, ports, { client }),
         ...(options.approvalPollIntervalMs !== undefined ? { approvalPollIntervalMs: options.approvalPollIntervalMs } : {}),
         workflowBundle: await workflowBundle(),
         dataConverter: dataConverterFor(config),
