@@ -82,11 +82,14 @@ export function createLandingZoneActivities(ports: LandingZonePorts) {
     },
 
     /**
-     * As compensation of a creation, nobody could have pushed yet and `force` defaults to true; a
-     * decommission passes its own `force`, so images are never deleted unless someone asked.
+     * As compensation of a creation (`createdBy` set), only a repository that run created is
+     * deleted, and nobody could have pushed yet, so `force` defaults to true; a decommission passes
+     * its own `force`, so images are never deleted unless someone asked.
      */
-    async deleteImageRepository({ tenant, project, force = true }: { tenant: string; project: string; idempotencyKey: string; force?: boolean }): Promise<{ deleted: boolean }> {
-      return whileHeartbeating(() => ports.registry.deleteRepository({ name: repositoryName(tenant, project), force }));
+    async deleteImageRepository({ tenant, project, force = true, createdBy }: { tenant: string; project: string; idempotencyKey: string; force?: boolean; createdBy?: string }): Promise<{ deleted: boolean }> {
+      return whileHeartbeating(() =>
+        ports.registry.deleteRepository({ name: repositoryName(tenant, project), force, ...(createdBy !== undefined ? { onlyIfCreatedBy: createdBy } : {}) }),
+      );
     },
 
     async writeProjectConfiguration({ tenant, project, entries, updatedBy }: { tenant: string; project: string; entries: ProjectConfigurationEntry[]; updatedBy: string }): Promise<string[]> {

@@ -12,6 +12,10 @@ export interface EnsureRepositoryRequest {
 
 export interface ImageRegistry {
   ensureRepository(request: EnsureRepositoryRequest): Promise<{ name: string; uri: string; created: boolean }>;
-  /** No-op when absent. Without `force`, refuses (non-retryable) while the repository holds images. */
-  deleteRepository(request: { name: string; force: boolean }): Promise<{ deleted: boolean }>;
+  /**
+   * No-op when absent. Without `force`, refuses (non-retryable) while the repository holds images.
+   * With `onlyIfCreatedBy` (an undo), deletes only a repository that ensureRepository created
+   * with that idempotency key: one that existed before the run is never removed by its undo.
+   */
+  deleteRepository(request: { name: string; force: boolean; onlyIfCreatedBy?: string }): Promise<{ deleted: boolean }>;
 }

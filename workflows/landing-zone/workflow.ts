@@ -83,7 +83,8 @@ export async function landingZoneWorkflow(input: LandingZoneInput): Promise<Land
     );
     tracker.patch((s) => (s.resources.namespaces = namespaces));
 
-    saga.add('imageRepository', () => undo.deleteImageRepository({ tenant, project, idempotencyKey: key('imageRepository') }));
+    // Only a repository this run created is deleted by the undo (a retried create reports its own).
+    saga.add('imageRepository', () => undo.deleteImageRepository({ tenant, project, idempotencyKey: key('imageRepository'), createdBy: key('imageRepository') }));
     const registry = await tracker.step('imageRepository', () => create.ensureImageRepository({ tenant, project, idempotencyKey: key('imageRepository') }), (r) => r.uri);
     tracker.patch((s) => (s.resources.imageRepository = { name: registry.name, uri: registry.uri }));
 

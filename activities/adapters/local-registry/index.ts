@@ -65,9 +65,10 @@ export function createLocalImageRegistry({ dataDir, registryHost = 'registry.loc
       return { name: record.name, uri: record.uri, created: true };
     },
 
-    async deleteRepository({ name, force }) {
+    async deleteRepository({ name, force, onlyIfCreatedBy }) {
       const existing = await read(name);
       if (!existing) return { deleted: false };
+      if (onlyIfCreatedBy !== undefined && existing.createdBy !== onlyIfCreatedBy) return { deleted: false };
       if (existing.images.length > 0 && !force) {
         throw ApplicationFailure.create({
           type: ErrorType.ResourceConflict,
