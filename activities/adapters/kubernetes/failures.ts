@@ -43,7 +43,7 @@ export function isNotFound(error: unknown): boolean {
 }
 
 /** The client's discovery found no such kind: for our kinds, Istio's CRDs are not installed. */
-function isUnknownKind(error: unknown): boolean {
+export function isUnknownKind(error: unknown): boolean {
   return error instanceof Error && apiStatusCode(error) === undefined && /Unrecognized API version and kind/i.test(error.message);
 }
 

@@ -26,9 +26,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../../shared/errors';
 import { loadKubernetesClient } from './client-loader';
 import { connectCluster, type ClusterConnection, type ClusterConnectionSpec } from './connection';
-import { isNotFound, translateKubernetesError } from './failures';
+import { isNotFound, isUnknownKind, translateKubernetesError } from './failures';
 import {
   applyIdOf,
+  COMPONENT_LABEL,
   configOf,
   describeRef,
   FIELD_MANAGER,
@@ -191,27 +192,28 @@ class Cluster {
     });
   }
 
-  /** What the location holds now, found by its labels; a kind the cluster does not serve holds nothing. */
+  /** Objects of one kind in a namespace matching a label selector; a kind the cluster does not serve has none. */
+  private async list(namespace: string, { apiVersion, kind }: { apiVersion: string; kind: string }, labelSelector: string): Promise<KubeObject[]> {
+    return this.call('list', { what: `${kind} in ${namespace}` }, async (api) => {
+      try {
+        const list = await api.list<KubeObject>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+        return list.items.map((item) => ({ ...item, apiVersion, kind }));
+      } catch (error) {
+        if (isUnknownKind(error)) return [];
+        throw error;
+      }
+    });
+  }
+
+  /** What the location holds now, found by its labels. */
   private async objectsAt(location: TargetLocation, alsoKinds: { apiVersion: string; kind: string }[]): Promise<KubeObject[]> {
     const kinds = [...LOCATION_KINDS[location.component]];
-    for (const extra of alsoKinds) if (!kinds.some((k) => k.kind === extra.kind)) kinds.push(extra);
+    for (const extra of alsoKinds) if (extra.kind !== 'Namespace' && !kinds.some((k) => k.kind === extra.kind)) kinds.push(extra);
     const found: KubeObject[] = [];
-    for (const { apiVersion, kind } of kinds) {
-      if (kind === 'Namespace') continue;
-      const items = await this.call('list', { what: `${kind} in ${location.namespace}` }, async (api) => {
-        try {
-          const list = await api.list<KubeObject>(apiVersion, kind, location.namespace, undefined, undefined, undefined, undefined, locationSelector(location));
-          return list.items.map((item) => ({ ...item, apiVersion, kind }));
-        } catch (error) {
-          if (error instanceof Error && /Unrecognized API version and kind/i.test(error.message)) return [];
-          throw error;
-        }
-      });
-      found.push(...items);
-    }
+    for (const kind of kinds) found.push(...(await this.list(location.namespace, kind, locationSelector(location))));
     if (location.component === 'namespace') {
       const namespace = await this.read({ apiVersion: 'v1', kind: 'Namespace', name: location.namespace });
-      if (namespace && namespace.metadata.labels?.['deploy-platform.io/component'] === 'namespace') found.push(namespace);
+      if (namespace && namespace.metadata.labels?.[COMPONENT_LABEL] === 'namespace') found.push(namespace);
     }
     return found;
   }
@@ -220,20 +222,10 @@ class Cluster {
     const exists = (await this.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace })) !== undefined;
     if (!exists) return { services: [], namespaceExists: false };
     const services = new Set<string>();
-    for (const component of ['app', 'mesh'] as const) {
-      for (const { apiVersion, kind } of LOCATION_KINDS[component]) {
-        const items = await this.call('list', { what: `${kind} in ${namespace}` }, async (api) => {
-          try {
-            return (await api.list<KubeObject>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, SERVICE_LABEL)).items;
-          } catch (error) {
-            if (error instanceof Error && /Unrecognized API version and kind/i.test(error.message)) return [];
-            throw error;
-          }
-        });
-        for (const item of items) {
-          const service = item.metadata.labels?.[SERVICE_LABEL];
-          if (service) services.add(service);
-        }
+    for (const kind of [...LOCATION_KINDS.app, ...LOCATION_KINDS.mesh]) {
+      for (const item of await this.list(namespace, kind, SERVICE_LABEL)) {
+        const service = item.metadata.labels?.[SERVICE_LABEL];
+        if (service) services.add(service);
       }
     }
     return { services: [...services].sort(), namespaceExists: true };
