@@ -1,7 +1,8 @@
 /**
  * ImageRegistry backed by Amazon ECR. A repository records which run created it in a tag, so
- * ensuring it again after a crash (same idempotency key) reports `created: true`, and a repository
- * that was there before reports `created: false`.
+ * ensuring it again after a crash (same idempotency key) reports `created: true`, a repository
+ * that was there before reports `created: false`, and an undo (`onlyIfCreatedBy`) deletes only
+ * what its own run created.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -62,6 +63,9 @@ class Expected {
   constructor(readonly name: string) {}
 }
 
+/** A described repository with the two fields ECR always returns and the adapter relies on. */
+type Described = Repository & { repositoryArn: string; repositoryUri: string };
+
 function tagList(tags: Record<string, string>): Tag[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
@@ -88,23 +92,25 @@ export function createEcrImageRegistry({ client, registryId, kmsKey }: EcrImageR
     }
   };
 
-  const describe = async (name: string): Promise<Repository> => {
+  /** The repository, or undefined when ECR has none by that name. */
+  const find = async (name: string): Promise<Described | undefined> => {
     const what = { action: 'DescribeRepositories', subject: `repository ${name}` };
     const result = await callExpecting(what, () => client.send(new DescribeRepositoriesCommand({ ...registry, repositoryNames: [name] })), ['RepositoryNotFoundException']);
     const repository = result instanceof Expected ? undefined : result.repositories?.[0];
-    // Deleted between CreateRepository saying it exists and now: the next attempt creates it.
-    if (!repository?.repositoryArn || !repository.repositoryUri) throw new EcrUnavailableError(`repository ${name} exists in ECR but could not be described`);
-    return repository;
+    if (!repository) return undefined;
+    const { repositoryArn, repositoryUri } = repository;
+    if (!repositoryArn || !repositoryUri) throw new EcrUnavailableError(`ECR described repository ${name} without its ARN or URI`);
+    return { ...repository, repositoryArn, repositoryUri };
   };
 
-  const tagsOf = async (repository: Repository, name: string): Promise<Record<string, string>> => {
+  const tagsOf = async (repository: Described, name: string): Promise<Record<string, string>> => {
     const what = { action: 'ListTagsForResource', subject: `repository ${name}` };
     const result = await call(what, () => client.send(new ListTagsForResourceCommand({ resourceArn: repository.repositoryArn })));
     return Object.fromEntries((result.tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? '']] : [])));
   };
 
   /** Brings a repository the platform created to the requested settings (only what differs). */
-  const converge = async (repository: Repository, current: Record<string, string>, request: EnsureRepositoryRequest): Promise<void> => {
+  const converge = async (repository: Described, current: Record<string, string>, request: EnsureRepositoryRequest): Promise<void> => {
     const name = request.name;
     const mutability = request.immutableTags ? 'IMMUTABLE' : 'MUTABLE';
     if (repository.imageTagMutability !== mutability) {
@@ -180,9 +186,11 @@ export function createEcrImageRegistry({ client, registryId, kmsKey }: EcrImageR
         return { name, uri, created: true };
       }
 
-      const repository = await describe(name);
+      const repository = await find(name);
+      // Deleted between CreateRepository saying it exists and now: the next attempt creates it.
+      if (!repository) throw new EcrUnavailableError(`repository ${name} exists in ECR but could not be described`);
       const current = await tagsOf(repository, name);
-      const uri = repository.repositoryUri as string; // checked in describe()
+      const uri = repository.repositoryUri;
       // Made by someone else (by hand, by Terraform): adopted as it is, never reconfigured, since
       // a lifecycle policy we put there could expire images its owner relies on.
       if (current[CREATED_BY_TAG] === undefined) return { name, uri, created: false };
@@ -192,7 +200,14 @@ export function createEcrImageRegistry({ client, registryId, kmsKey }: EcrImageR
       return { name, uri, created: current[CREATED_BY_TAG] === createdBy };
     },
 
-    async deleteRepository({ name, force }) {
+    async deleteRepository({ name, force, onlyIfCreatedBy }) {
+      if (onlyIfCreatedBy !== undefined) {
+        // An undo: a repository that existed before the run (another creator, or none) is not its to delete.
+        const repository = await find(name);
+        if (!repository) return { deleted: false };
+        const tags = await tagsOf(repository, name);
+        if (tags[CREATED_BY_TAG] !== createdByValue(onlyIfCreatedBy)) return { deleted: false };
+      }
       const deleted = await callExpecting(
         { action: 'DeleteRepository', subject: `repository ${name}` },
         () => client.send(new DeleteRepositoryCommand({ ...registry, repositoryName: name, force })),

@@ -1,7 +1,8 @@
 /**
  * ImageScanner backed by Amazon ECR image scanning (basic scanning, or enhanced scanning through
  * Amazon Inspector). It starts a scan of the pinned digest, waits for it with exponential backoff
- * and hands every finding, in the platform's terms, to the scan policy. It judges nothing itself.
+ * and hands every finding, in the platform's terms, to the scan policy. It judges nothing itself,
+ * and it ignores a report attached by CI: the registry's own scan of the digest is the evidence.
  */
 import {
   DescribeImageScanFindingsCommand,
@@ -25,6 +26,8 @@ export interface EcrScanProgress {
   status: string;
   polls: number;
   elapsedMs: number;
+  /** Findings pages read so far, once the scan is complete. */
+  pages?: number;
 }
 
 export interface EcrImageScannerOptions {
@@ -198,13 +201,17 @@ export function createEcrImageScanner(options: EcrImageScannerOptions): ImageSca
     }
   };
 
-  /** The rest of the pages after the first; a token ECR repeats would otherwise loop forever. */
-  const remainingPages = async (first: DescribeImageScanFindingsResponse, target: Target, ref: string, location: EcrImageLocation): Promise<ScanFinding[]> => {
+  /**
+   * The rest of the pages after the first, reporting progress per page (a large enhanced scan
+   * takes many requests); a token ECR repeats would otherwise loop forever.
+   */
+  const remainingPages = async (first: DescribeImageScanFindingsResponse, target: Target, ref: string, location: EcrImageLocation, progress: EcrScanProgress): Promise<ScanFinding[]> => {
     const findings = toScanFindings(first.imageScanFindings);
     const seen = new Set<string>();
     for (let token = first.nextToken; token; ) {
       if (seen.has(token)) throw new EcrUnavailableError(`ECR returned the same findings page token twice for image ${ref}`);
       seen.add(token);
+      onProgress?.({ ...progress, pages: seen.size });
       const page = await describe(target, ref, location, token);
       if (!page) throw new EcrUnavailableError(`the ECR scan of image ${ref} disappeared while its findings were being read`);
       findings.push(...toScanFindings(page.imageScanFindings));
@@ -243,7 +250,8 @@ export function createEcrImageScanner(options: EcrImageScannerOptions): ImageSca
         // No scan yet right after starting one: ECR has not recorded it; wait as for PENDING.
         status = response?.imageScanStatus?.status ?? 'PENDING';
         if (response && READY.has(status)) {
-          return { available: true, scanner: SCANNER, findings: await remainingPages(response, target, ref, location) };
+          const findings = await remainingPages(response, target, ref, location, { image: ref, status, polls, elapsedMs: now() - begun });
+          return { available: true, scanner: SCANNER, findings };
         }
         if (!RUNNING.has(status)) {
           const description = response?.imageScanStatus?.description;
