@@ -20,7 +20,7 @@ import { EcrUnavailableError, translateEcrError } from '../../activities/adapter
 import { CREATED_BY_TAG, createdByValue, createEcrImageRegistry } from '../../activities/adapters/ecr/registry';
 import type { EnsureRepositoryRequest } from '../../activities/ports/image-registry';
 import { ErrorType } from '../../shared/errors';
-import { ecrError, MOTO_ACCOUNT, recordedEcrClient, seedImage, startMoto, type MotoServer } from './moto';
+import { ecrError, failureOf, MOTO_ACCOUNT, recordedEcrClient, seedImage, startMoto, type MotoServer } from './moto';
 
 const NAME = 'retail/demo';
 const KEY = 'landing-zone.demo/5f0c7d4e-run-1/imageRepository';
@@ -36,13 +36,6 @@ function request(overrides: Partial<EnsureRepositoryRequest> = {}): EnsureReposi
     idempotencyKey: KEY,
     ...overrides,
   };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<Error> {
-  return promise.then(
-    () => assert.fail('expected a failure'),
-    (error: unknown) => (error instanceof Error ? error : assert.fail(`not an Error: ${String(error)}`)),
-  );
 }
 
 describe('ECR image registry against moto', () => {

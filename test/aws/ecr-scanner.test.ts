@@ -13,7 +13,7 @@ import { createTrivyReportScanner } from '../../activities/adapters/trivy/report
 import { judgeScan } from '../../activities/scan-policy';
 import type { ImageRef, ScanFinding } from '../../shared/domain';
 import { ErrorType } from '../../shared/errors';
-import { ecrError, MOTO_ACCOUNT, recordedEcrClient, seedImage, startMoto, type MotoServer, type RecordedCall, type RecordedReply } from './moto';
+import { ecrError, failureOf, MOTO_ACCOUNT, recordedEcrClient, seedImage, startMoto, type MotoServer, type RecordedCall, type RecordedReply } from './moto';
 
 const REGION = 'eu-west-1';
 const REPOSITORY = 'acme/payments';
@@ -35,13 +35,6 @@ function scanResult(digest: string, imageScanFindings: Record<string, unknown>, 
 
 function basicFinding(name: string, severity: string, pkg: string, version: string) {
   return { name, severity, uri: `https://nvd.nist.gov/vuln/detail/${name}`, attributes: [{ key: 'package_version', value: version }, { key: 'package_name', value: pkg }, { key: 'CVSS3_SCORE', value: '7.5' }] };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<Error> {
-  return promise.then(
-    () => assert.fail('expected a failure'),
-    (error: unknown) => (error instanceof Error ? error : assert.fail(`not an Error: ${String(error)}`)),
-  );
 }
 
 describe('ECR image scanner against moto', () => {

@@ -5,6 +5,7 @@
  * never in process.env, so nothing here can reach a real AWS account. Also: an ECR client with
  * recorded responses, for what moto does not model.
  */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
@@ -193,4 +194,12 @@ export function recordedEcrClient(respond: (call: RecordedCall) => RecordedReply
 /** ECR's JSON error body, as the SDK parses it into a named exception. */
 export function ecrError(status: number, type: string, message: string): RecordedReply {
   return { status, body: { __type: type, message } };
+}
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function failureOf(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(
+    () => assert.fail('expected a failure'),
+    (error: unknown) => (error instanceof Error ? error : assert.fail(`not an Error: ${String(error)}`)),
+  );
 }
