@@ -81,6 +81,54 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ ...base(tempDir()), API_PORT: 'eighty' }, 'api'), /API_PORT/);
   });
 
+  it('when nothing chooses the adapters, then the embedded defaults serve every port', () => {
+    const config = loadConfig(base(tempDir()), 'worker');
+    assert.deepEqual(config.providers, { clusterTarget: 'gitops', scanner: 'report', registry: 'local' });
+    assert.equal(config.environments.dev?.rollout?.timeoutMs, 5 * 60_000);
+  });
+
+  it('when CLUSTER_TARGET=kubernetes and an environment has no cluster connection, then the worker refuses to start naming it', () => {
+    const dir = tempDir();
+    const file = join(dir, 'environments.yaml');
+    writeFileSync(
+      file,
+      `environments:
+  dev: { cluster: dev-eu, approval: { required: false }, scan: { required: false, blockSeverities: [] }, rollout: { timeout: 2m } }
+  prod: { cluster: prod-eu, approval: { required: true }, scan: { required: true, blockSeverities: [HIGH] } }
+clusters:
+  dev-eu:
+    kubeconfig: { file: ${join(dir, 'missing.kubeconfig')}, context: dev }
+`,
+    );
+    const env = { ...base(dir), PLATFORM_ENVIRONMENTS_FILE: file, CLUSTER_TARGET: 'kubernetes' };
+    assert.throws(
+      () => loadConfig(env, 'worker'),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /environment prod runs on cluster prod-eu, which has no entry under clusters:/);
+        assert.match(error.message, /clusters\.dev-eu: .*missing\.kubeconfig does not exist/);
+        return true;
+      },
+    );
+    // The API never connects to clusters: it starts, and the rollout timeout is read for the runs it starts.
+    assert.equal(loadConfig(env, 'api').environments.dev?.rollout?.timeoutMs, 120_000);
+
+    writeFileSync(join(dir, 'missing.kubeconfig'), 'apiVersion: v1\nkind: Config\n');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}  prod-eu:\n    eks: { name: prod, region: eu-west-1 }\n`);
+    const config = loadConfig(env, 'worker');
+    assert.deepEqual(config.kubernetes.clusters['prod-eu'], { eks: { name: 'prod', region: 'eu-west-1' } });
+    assert.equal(config.kubernetes.stateNamespace, 'deploy-platform-system');
+  });
+
+  it('when SCANNER=ecr or REGISTRY=ecr without AWS_REGION, then the worker refuses to start saying so', () => {
+    for (const setting of [{ SCANNER: 'ecr' }, { REGISTRY: 'ecr' }]) {
+      assert.throws(() => loadConfig({ ...base(tempDir()), ...setting }, 'worker'), /AWS_REGION is required when (SCANNER|REGISTRY)=ecr/);
+    }
+    assert.throws(() => loadConfig({ ...base(tempDir()), SCANNER: 'trivy' }, 'worker'), /SCANNER/);
+    const config = loadConfig({ ...base(tempDir()), SCANNER: 'ecr', REGISTRY: 'ecr', AWS_REGION: 'eu-west-1' }, 'worker');
+    assert.deepEqual(config.aws, { region: 'eu-west-1' });
+  });
+
   it('when the approval poll interval is set, then it is a duration of at least a second, or off', () => {
     const dir = tempDir();
     assert.equal(loadConfig(base(dir), 'worker').servicenow.pollIntervalMs, 60_000);
