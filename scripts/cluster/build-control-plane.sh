@@ -15,6 +15,8 @@ ISTIO_API_VERSION=v1.32.0
 quiet=0
 [ "${1:-}" = "--quiet" ] && quiet=1
 say() { [ "$quiet" = 1 ] || echo "control-plane: $*" >&2; }
+# Building takes minutes: that is said even with --quiet, so nobody wonders whether it hangs.
+progress() { echo "control-plane: $*" >&2; }
 die() { echo "control-plane: error: $*" >&2; exit 1; }
 
 command -v go >/dev/null || die "Go is required to build the test control plane (go install golang.org/dl or apt-get install golang)."
@@ -37,7 +39,7 @@ build_kubernetes() {
   local missing=()
   for b in kube-apiserver kube-controller-manager kube-scheduler; do built "$b" || missing+=("$b"); done
   [ ${#missing[@]} -eq 0 ] && return 0
-  say "building ${missing[*]} $K8S_VERSION (first time only: about 13 minutes on 2 cores)"
+  progress "building ${missing[*]} $K8S_VERSION (first time only: about 13 minutes on 2 cores)"
   local mod="$work/kubernetes" staging_version
   mkdir -p "$mod"
   # k8s.io/kubernetes points its staging modules at ./staging; a wrapper module replaces each with
@@ -77,14 +79,14 @@ GO
   done
   (cd "$mod" && go mod tidy >/dev/null 2>&1 || go mod tidy)
   for b in "${missing[@]}"; do
-    say "go build $b"
+    progress "go build $b"
     (cd "$mod" && go build -trimpath -ldflags="-s -w" -o "$bin/$b.tmp" "./cmd/$b") && mv "$bin/$b.tmp" "$bin/$b"
   done
 }
 
 build_etcd() {
   built etcd && return 0
-  say "building etcd $ETCD_VERSION (about 1 minute)"
+  progress "building etcd $ETCD_VERSION (about 1 minute)"
   local mod="$work/etcd"
   mkdir -p "$mod"
   cat > "$mod/go.mod" <<GO
@@ -111,7 +113,7 @@ GO
 
 build_kwok() {
   built kwok && return 0
-  say "building kwok $KWOK_VERSION (about 6 minutes)"
+  progress "building kwok $KWOK_VERSION (about 6 minutes)"
   GOBIN="$work/kwok-bin" go install -trimpath -ldflags="-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" \
     || die "could not build kwok with go install sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
   mv "$work/kwok-bin/kwok" "$bin/kwok"
@@ -137,7 +139,7 @@ kwok_stages() {
 
 fetch_istio_crds() {
   [ -s "$dir/crds/istio.yaml" ] && return 0
-  say "downloading the Istio CRDs from istio.io/api@$ISTIO_API_VERSION"
+  progress "downloading the Istio CRDs from istio.io/api@$ISTIO_API_VERSION"
   local src
   src=$(go mod download -json "istio.io/api@$ISTIO_API_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
   [ -f "$src/kubernetes/customresourcedefinitions.gen.yaml" ] || die "istio.io/api@$ISTIO_API_VERSION has no kubernetes/customresourcedefinitions.gen.yaml"

@@ -8,7 +8,7 @@
  *   npm run test:cluster
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,6 +26,7 @@ let webhook: EksTokenWebhook;
 let cluster: ControlPlane;
 let platform: TestPlatform;
 let ecr: ECRClient;
+let webhookDir: string | undefined;
 
 before(async () => {
   moto = await startEksMoto();
@@ -37,7 +38,8 @@ before(async () => {
     acceptNonCanonicalArns: [MOTO_DEFAULT_CALLER_ARN],
     signingKeys: { [MOTO_CREDENTIALS.accessKeyId]: { secretAccessKey: MOTO_CREDENTIALS.secretAccessKey } },
   });
-  const webhookConfig = join(mkdtempSync(join(tmpdir(), 'eks-webhook-')), 'webhook.kubeconfig');
+  webhookDir = mkdtempSync(join(tmpdir(), 'eks-webhook-'));
+  const webhookConfig = join(webhookDir, 'webhook.kubeconfig');
   writeWebhookConfig(webhookConfig, webhook.url);
   cluster = await startControlPlane({ tokenWebhookConfigFile: webhookConfig });
 
@@ -78,6 +80,7 @@ after(async () => {
   await cluster?.stop();
   await webhook?.stop();
   await moto?.stop();
+  if (webhookDir) rmSync(webhookDir, { recursive: true, force: true });
 });
 
 // Parsed JSON of the API server: each test reads the fields it asserts.
