@@ -33,7 +33,12 @@ const environmentSchema = z.strictObject({
       approvalRequired: z.boolean(),
     })
     .default({ approvalRequired: false }),
-  rollout: z.strictObject({ timeout: durationSchema }).default({ timeout: DEFAULT_ROLLOUT_TIMEOUT_MS }),
+  rollout: z
+    .strictObject({
+      // The verify activity may run 10 minutes (verifyOp): a longer rollout wait would be cut short.
+      timeout: durationSchema.refine((ms) => ms >= 1_000 && ms <= 9 * 60_000, 'must be between 1s and 9m'),
+    })
+    .default({ timeout: DEFAULT_ROLLOUT_TIMEOUT_MS }),
 });
 
 const clusterNameSchema = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label');
