@@ -29,6 +29,8 @@ export interface OpenChangeInput {
   approvalRequired: boolean;
   release: Pick<RenderedRelease, 'contentHash' | 'namespace' | 'pinnedImage'> & { chart: string };
   scan: ScanSummary;
+  /** The planned window the environment's policy proposes (ISO times). */
+  window?: { start: string; end: string };
 }
 
 function describeChange(input: OpenChangeInput): string {
@@ -40,7 +42,9 @@ function describeChange(input: OpenChangeInput): string {
     `Chart: ${release.chart} (content sha256 ${release.contentHash})`,
     `Route: ${request.route.host}${request.route.path}`,
     `Scan (${scan.scanner}): ${Object.entries(scan.counts).map(([s, n]) => `${s} ${n}`).join(', ')}`,
-    `Requested by: ${request.requestedBy}`,
+    request.requester && request.requester !== request.requestedBy
+      ? `Requested by: ${request.requester} (authenticated; stated requester: ${request.requestedBy})`
+      : `Requested by: ${request.requestedBy}`,
     `Platform run: ${input.deploymentId} (${input.correlationId})`,
   ].join('\n');
 }
@@ -75,7 +79,8 @@ export function createDeployActivities(ports: DeployPorts, options: DeployActivi
         shortDescription: `Deploy ${request.service} ${request.image.tag ?? request.image.digest.slice(7, 19)} to ${request.project}/${request.environment}`,
         description: describeChange(input),
         type: input.approvalRequired ? 'normal' : 'standard',
-        requestedBy: request.requestedBy,
+        requestedBy: request.requester ?? request.requestedBy,
+        ...(input.window ? { window: input.window } : {}),
       }));
     },
 

@@ -61,7 +61,7 @@ export function createApp({ config, deployments, client, store, logger, now }: A
   });
 
   app.use(codecRoutes({ config, codec: payloadCodecFor(config), issuedTokens: (hash) => store.tokens.grantFor(hash) }));
-  app.use('/v1/webhooks/servicenow', serviceNowWebhook({ secret: config.servicenow.webhookSecret, deployments, logger, now }));
+  app.use('/v1/webhooks/servicenow', serviceNowWebhook({ secrets: [config.servicenow.webhookSecret, config.servicenow.previousWebhookSecret], deployments, logger, now }));
   app.use(
     '/v1',
     express.json({ limit: config.api.bodyLimitBytes, type: 'application/json' }),

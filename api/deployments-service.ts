@@ -5,9 +5,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  isGrpcDeadlineError,
+  ServiceError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
   type QueryDefinition,
   type WorkflowExecutionDescription,
@@ -22,7 +26,8 @@ import {
   type DeploymentStatusView,
   type DeployInput,
 } from '../shared/contracts/deploy';
-import { runStatusQuery } from '../shared/contracts/run';
+import { ApplicationFailure } from '@temporalio/common';
+import { approvalUpdate, runStatusQuery, type DecisionAnswer } from '../shared/contracts/run';
 import type { ApprovalDecision, DeployRequest, EnvironmentPolicy } from '../shared/domain';
 import {
   ChangeNumber,
@@ -52,12 +57,34 @@ export interface DeploymentSnapshot {
   status: DeploymentStatus;
 }
 
+/** What became of a decision delivered to a run. */
+export type DecisionDelivery =
+  /** The run answered (applied, duplicate, or refused after reading ServiceNow). */
+  | { kind: 'answered'; answer: DecisionAnswer }
+  /** The run's validator refused it before recording anything (`type` is a DecisionRejection). */
+  | { kind: 'not-accepted'; type: string; message: string }
+  /** No worker answered in time: the decision was queued as a signal and will be checked then. */
+  | { kind: 'queued' }
+  /** The run has ended. */
+  | { kind: 'closed' };
+
 export interface DeploymentServiceOptions {
   taskQueue?: string;
   /** Status queries need a worker; give up after this long and answer from the run's metadata. */
   queryTimeoutMs?: number;
   /** Visibility is eventually consistent: how long to keep looking for a change's run. */
   visibilityWaitMs?: number;
+  /** How long a delivered decision may wait for the run's verdict before it is queued instead. */
+  decisionWaitMs?: number;
+}
+
+/** The call's deadline passed (the update's start or its long poll for the result). */
+function timedOut(error: unknown): boolean {
+  return (
+    error instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+    isGrpcDeadlineError(error) ||
+    (error instanceof ServiceError && isGrpcDeadlineError(error.cause))
+  );
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -81,6 +108,7 @@ export class DeploymentService {
   private readonly taskQueue: string;
   private readonly queryTimeoutMs: number;
   private readonly visibilityWaitMs: number;
+  private readonly decisionWaitMs: number;
 
   constructor(
     private readonly client: Client,
@@ -89,6 +117,8 @@ export class DeploymentService {
     this.taskQueue = options.taskQueue ?? DEPLOY_TASK_QUEUE;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 5_000;
     this.visibilityWaitMs = options.visibilityWaitMs ?? 3_000;
+    // Well inside the 10 s a ServiceNow REST message (and the simulator) waits for an answer.
+    this.decisionWaitMs = options.decisionWaitMs ?? 5_000;
   }
 
   /** Hash of an Idempotency-Key, scoped to the caller so two callers' keys never collide. */
@@ -214,8 +244,29 @@ export class DeploymentService {
     }
   }
 
-  async deliverApproval(workflowId: string, runId: string, decision: ApprovalDecision): Promise<void> {
-    await this.client.workflow.getHandle(workflowId, runId).signal(approvalSignal, decision);
+  /**
+   * Reports a decision to the run and returns its verdict: the run reads the change in ServiceNow
+   * before it answers. Without a worker to answer within `decisionWaitMs` (a restart, a backlog),
+   * the decision is queued as a signal instead, which the run checks the same way when it resumes.
+   */
+  async deliverDecision(workflowId: string, runId: string, decision: ApprovalDecision): Promise<DecisionDelivery> {
+    const handle = this.client.workflow.getHandle(workflowId, runId);
+    try {
+      const answer = await this.client.withDeadline(Date.now() + this.decisionWaitMs, () => handle.executeUpdate(approvalUpdate, { args: [decision] }));
+      return { kind: 'answered', answer };
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) {
+        const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
+        return { kind: 'not-accepted', type: cause?.type ?? 'Error', message: cause?.message ?? error.message };
+      }
+      if (error instanceof WorkflowNotFoundError) return { kind: 'closed' };
+      if (!timedOut(error)) {
+        if ((await this.describe(workflowId, runId))?.status.name !== 'RUNNING') return { kind: 'closed' };
+        throw error;
+      }
+    }
+    await handle.signal(approvalSignal, decision);
+    return { kind: 'queued' };
   }
 
   /** Ready when the Temporal frontend answers. */

@@ -3,6 +3,7 @@
  * (any environment it touches whose policy asks so) and each environment's cluster and namespace.
  */
 import type { PlatformConfig } from '../shared/config';
+import type { ApproverRules } from '../shared/domain';
 import { projectNamespace } from '../shared/contracts/deploy';
 import type { LandingZoneInput, LandingZoneSpec } from '../shared/contracts/landing-zone';
 import { DeployProject, DeployStage, DeployStatus } from '../shared/search-attributes';
@@ -16,8 +17,11 @@ export function landingZoneApproval(config: PlatformConfig, environments: readon
     const policy = config.environments[name];
     return policy?.landingZone.approvalRequired ? [policy] : [];
   });
+  // The environment needing the most approvers sets the rules (its groups), so no environment's bar is lowered.
+  const strictest = approvers.map((p) => p.approval.approvers).reduce<ApproverRules | undefined>((a, b) => (b && (!a || b.quorum > a.quorum) ? b : a), undefined);
   return {
     required: approvers.length > 0,
+    ...(strictest ? { approvers: strictest } : {}),
     deadlineMs: Math.max(0, ...approvers.map((p) => p.approval.deadlineMs)) || DEFAULT_APPROVAL_DEADLINE_MS,
     reason: approvers.length > 0 ? `includes ${approvers.map((p) => p.name).join(', ')}` : 'no environment of it asks for approval',
   };

@@ -54,6 +54,8 @@ export interface ScanSummary {
   reason?: string;
   /** Why an unscanned image was allowed (the environment does not require a scan). */
   note?: string;
+  /** When the run judged it (ISO), recorded by the run. */
+  scannedAt?: string;
 }
 
 export interface EnvironmentPolicy {
@@ -64,11 +66,20 @@ export interface EnvironmentPolicy {
     required: boolean;
     /** How long approvers have, in milliseconds. */
     deadlineMs: number;
+    /** Who may approve. Optional because runs started before it existed carry policies without it. */
+    approvers?: ApproverRules;
+    /**
+     * Length of the change window the platform proposes when it opens a change (planned start =
+     * opening time). Absent: the change's own planned dates, if ServiceNow has any, bound the deploy.
+     */
+    windowMs?: number;
   };
   scan: {
     /** A deployment without a scan report fails when true. */
     required: boolean;
     blockSeverities: Severity[];
+    /** A scan older than this when approval arrives is repeated before deploying. */
+    maxAgeMs?: number;
   };
   /** Upper bound on replicas a request may ask for. */
   maxReplicas: number;
@@ -79,6 +90,14 @@ export interface EnvironmentPolicy {
    * Optional because runs started before it existed carry policies without it.
    */
   rollout?: { timeoutMs: number };
+}
+
+/** Who may approve a change: approvals in ServiceNow that do not meet these are not acted on. */
+export interface ApproverRules {
+  /** ServiceNow approval groups whose members' approvals count; empty: any group. */
+  groups: string[];
+  /** Distinct approvers needed, none of them the requester. */
+  quorum: number;
 }
 
 export interface DeployRequest {
@@ -92,7 +111,10 @@ export interface DeployRequest {
   /** HTTP path of the readiness and liveness probes (the project's `probes.readinessPath`). */
   healthPath?: string;
   scanReport?: ScanReport;
+  /** Informational: who the caller says asked for the deploy. Never trusted for approvals. */
   requestedBy: string;
+  /** The authenticated caller (token subject). Absent in runs started before it was recorded. */
+  requester?: string;
 }
 
 /** A Kubernetes object rendered to YAML, with the identity fields people and tools look for. */
@@ -135,15 +157,50 @@ export interface ChangeRecord {
   decidedBy?: string;
   /** Link for people, when the adapter knows one. */
   url?: string;
+  /** The planned window (ISO times), when the change has one. */
+  window?: ChangeWindow;
+}
+
+export interface ChangeWindow {
+  start?: string;
+  end?: string;
+}
+
+/** One approver's record on a change (ServiceNow's `sysapproval_approver`). */
+export interface ApprovalRecord {
+  approver: string;
+  group: string;
+  state: 'requested' | 'approved' | 'rejected' | 'other';
+  /** ISO time of the approver's last action, when known. */
+  decidedAt?: string;
 }
 
 export type ChangeOutcome = 'successful' | 'unsuccessful' | 'cancelled';
 
+/**
+ * A decision as someone reports it to a run (the webhook, a signal, an update). A claim only:
+ * the run acts on it after reading the same decision in ServiceNow.
+ */
 export interface ApprovalDecision {
   decision: 'approved' | 'rejected';
   approver: string;
   changeNumber: string;
   comment?: string;
-  /** How the decision reached the run: the signed webhook (default) or polling the change. */
+  /** Legacy: what the sender said it was. Runs record the channel they really received it on. */
   via?: 'webhook' | 'poll';
+  /** The delivery's id (ServiceNow's `event_id`), so a redelivery is recognised. */
+  eventId?: string;
+}
+
+/** What ServiceNow records about a change's approval, judged against the approver rules. */
+export type ChangeVerdict =
+  | { kind: 'pending'; detail: string }
+  /** ServiceNow says approved, but the approvals do not meet the rules: not acted on. */
+  | { kind: 'refused'; detail: string }
+  | { kind: 'approved'; approvers: string[] }
+  | { kind: 'rejected'; rejectedBy: string[]; detail: string };
+
+export interface ChangeReading {
+  verdict: ChangeVerdict;
+  window?: ChangeWindow;
 }

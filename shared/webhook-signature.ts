@@ -29,7 +29,8 @@ export function signWebhook(secret: string, rawBody: Buffer | string, timestampS
 }
 
 export interface VerifyWebhookInput {
-  secret: string;
+  /** One secret, or several during a rotation (the current one first): any of them verifies. */
+  secret: string | readonly string[];
   rawBody: Buffer;
   timestampHeader: string | undefined;
   signatureHeader: string | undefined;
@@ -37,7 +38,8 @@ export interface VerifyWebhookInput {
   toleranceSec?: number;
 }
 
-export type VerifyWebhookResult = { ok: true } | { ok: false; reason: string };
+/** `secretIndex`: which of the given secrets matched (0 = the current one). */
+export type VerifyWebhookResult = { ok: true; secretIndex: number } | { ok: false; reason: string };
 
 export function verifyWebhookSignature({
   secret,
@@ -47,7 +49,8 @@ export function verifyWebhookSignature({
   nowSec,
   toleranceSec = DEFAULT_TOLERANCE_SEC,
 }: VerifyWebhookInput): VerifyWebhookResult {
-  if (!secret) return { ok: false, reason: 'no webhook secret is configured' };
+  const secrets = (typeof secret === 'string' ? [secret] : secret).filter((s) => s.length > 0);
+  if (secrets.length === 0) return { ok: false, reason: 'no webhook secret is configured' };
   const timestamp = timestampHeader?.trim();
   if (!timestamp) return { ok: false, reason: `missing ${TIMESTAMP_HEADER} header` };
   const signature = signatureHeader?.trim();
@@ -62,10 +65,13 @@ export function verifyWebhookSignature({
   const prefix = `${SIGNATURE_SCHEME}=`;
   if (!signature.startsWith(prefix)) return { ok: false, reason: `signature must start with "${prefix}"` };
   const given = Buffer.from(signature.slice(prefix.length), 'utf8');
-  const expected = Buffer.from(mac(secret, timestamp, rawBody).toString('base64'), 'utf8');
-  // timingSafeEqual throws on unequal lengths; a length difference reveals nothing secret.
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return { ok: false, reason: 'signature does not match' };
-  }
-  return { ok: true };
+  // Every secret is tried, so the time taken does not tell which one (if any) matched.
+  let matched = -1;
+  secrets.forEach((candidate, index) => {
+    const expected = Buffer.from(mac(candidate, timestamp, rawBody).toString('base64'), 'utf8');
+    // timingSafeEqual throws on unequal lengths; a length difference reveals nothing secret.
+    if (given.length === expected.length && timingSafeEqual(given, expected) && matched < 0) matched = index;
+  });
+  if (matched < 0) return { ok: false, reason: 'signature does not match' };
+  return { ok: true, secretIndex: matched };
 }

@@ -1,4 +1,4 @@
-import type { ChangeOutcome, ChangeRecord } from '../../shared/domain';
+import type { ApprovalRecord, ChangeOutcome, ChangeRecord, ChangeWindow } from '../../shared/domain';
 
 export interface OpenChangeRequest {
   /** Unique per run; opening twice with the same id returns the first change. */
@@ -8,6 +8,8 @@ export interface OpenChangeRequest {
   /** `standard` changes are pre-approved; `normal` ones wait for approvers. */
   type: 'normal' | 'standard';
   requestedBy: string;
+  /** The planned window to propose (ISO times); ServiceNow's dates win once people edit them. */
+  window?: Required<ChangeWindow>;
 }
 
 export interface CloseChangeRequest {
@@ -18,8 +20,14 @@ export interface CloseChangeRequest {
 
 /** A change-management system such as ServiceNow. */
 export interface ChangeManagement {
+  /**
+   * Exactly one change per correlation id, however often it is called and whatever happened to an
+   * earlier call (timed out, lost, still in transit while the caller died).
+   */
   open(request: OpenChangeRequest): Promise<ChangeRecord>;
   get(sysId: string): Promise<ChangeRecord>;
+  /** Every approver's record on the change (ServiceNow's `sysapproval_approver`). */
+  approvals(sysId: string): Promise<ApprovalRecord[]>;
   /** Idempotent: closing a closed change with the same outcome is a no-op. */
   close(request: CloseChangeRequest): Promise<ChangeRecord>;
 }

@@ -1,28 +1,65 @@
 /**
- * `POST /v1/webhooks/servicenow`: ServiceNow tells us a change was approved or rejected. The
- * signature is checked over the raw bytes BEFORE any parsing; a bad one never reaches a workflow.
- * The approver's identity comes from this verified call, never from a CI caller.
+ * `POST /v1/webhooks/servicenow`: ServiceNow tells us an approver decided. The signature is checked
+ * over the raw bytes BEFORE any parsing; a bad one never reaches a workflow. Even a verified call
+ * is only a report: the run reads the change in ServiceNow and answers with its own verdict,
+ * which becomes the HTTP answer:
+ *   202 applied (ServiceNow confirms it; the run proceeds) or queued (no worker answered in time)
+ *   200 a redelivery of a decision already applied (same outcome)
+ *   404 no platform run owns the change
+ *   409 the run is not waiting for a decision (or decided differently)
+ *   422 the run refused it (ServiceNow does not record it, or it breaks the approver rules)
+ * Approver names and comments are never logged.
  */
 import express, { Router } from 'express';
-import { serviceNowWebhookSchema } from '../../shared/schemas/servicenow-webhook';
-import { verifyWebhookSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../shared/webhook-signature';
+import { DecisionRejection } from '../../shared/contracts/run';
 import type { Logger } from '../../shared/logger';
-import type { DeploymentService } from '../deployments-service';
-import { ConflictError, fieldErrors, InputError, NotAuthenticatedError, NotFoundError } from '../errors';
+import { serviceNowWebhookSchema, type ServiceNowWebhook } from '../../shared/schemas/servicenow-webhook';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../../shared/webhook-signature';
+import type { DecisionDelivery, DeploymentService } from '../deployments-service';
+import { ConflictError, fieldErrors, InputError, NotAuthenticatedError, NotFoundError, UnprocessableError } from '../errors';
 
 export interface ServiceNowWebhookDeps {
-  secret: string;
+  /** The current secret first; a previous one stays valid while ServiceNow is rotated to the new one. */
+  secrets: readonly string[];
   deployments: DeploymentService;
   logger: Logger;
   now?: () => number;
 }
 
-export function serviceNowWebhook({ secret, deployments, logger, now = Date.now }: ServiceNowWebhookDeps): Router {
+interface Answered {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** A run that has ended answers a redelivery of the decision it acted on with that same outcome. */
+async function answerForEndedRun(deployments: DeploymentService, run: { workflowId: string; runId: string }, event: ServiceNowWebhook): Promise<Answered> {
+  const snapshot = await deployments.snapshot(run.workflowId, run.runId).catch(() => undefined);
+  const decided = snapshot?.view?.approval.decision;
+  if (decided === event.approval) return { status: 200, body: { outcome: 'duplicate', decision: decided, runStatus: snapshot?.status } };
+  throw new ConflictError(`run ${run.workflowId} has ended (status ${snapshot?.status ?? 'unknown'}); it no longer takes decisions`, { runStatus: snapshot?.status });
+}
+
+function toAnswer(delivery: Exclude<DecisionDelivery, { kind: 'closed' }>, run: { workflowId: string }): Answered {
+  switch (delivery.kind) {
+    case 'queued':
+      return { status: 202, body: { outcome: 'queued', detail: 'no worker answered in time; the run will check the decision in ServiceNow when it resumes' } };
+    case 'not-accepted':
+      if (delivery.type === DecisionRejection.NotAwaited) throw new ConflictError(`run ${run.workflowId} did not take the decision: ${delivery.message}`);
+      throw new UnprocessableError(`run ${run.workflowId} did not take the decision: ${delivery.message}`);
+    case 'answered': {
+      const { answer } = delivery;
+      if (answer.outcome === 'refused') throw new UnprocessableError(`run ${run.workflowId} refused the decision: ${answer.reason ?? 'not confirmed in ServiceNow'}`);
+      return { status: answer.outcome === 'duplicate' ? 200 : 202, body: { outcome: answer.outcome, decision: answer.decision } };
+    }
+  }
+}
+
+export function serviceNowWebhook({ secrets, deployments, logger, now = Date.now }: ServiceNowWebhookDeps): Router {
   const router = Router();
   router.post('/', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
     const rawBody: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const verdict = verifyWebhookSignature({
-      secret,
+      secret: secrets,
       rawBody,
       timestampHeader: req.get(TIMESTAMP_HEADER),
       signatureHeader: req.get(SIGNATURE_HEADER),
@@ -32,6 +69,7 @@ export function serviceNowWebhook({ secret, deployments, logger, now = Date.now 
       logger.warn('webhook refused', { reason: verdict.reason, remote: req.ip });
       throw new NotAuthenticatedError(`webhook signature rejected: ${verdict.reason}`);
     }
+    if (verdict.secretIndex > 0) logger.info('webhook signed with the previous secret; finish rotating ServiceNow to the new one');
 
     let json: unknown;
     try {
@@ -42,24 +80,29 @@ export function serviceNowWebhook({ secret, deployments, logger, now = Date.now 
     const parsed = serviceNowWebhookSchema.safeParse(json);
     if (!parsed.success) throw new InputError('the webhook body is not a change decision', fieldErrors(parsed.error));
     const event = parsed.data;
+    const delivery = { change: event.number, eventId: event.event_id, decision: event.approval };
 
     const run = await deployments.findByChangeNumber(event.number, event.correlation_id);
     if (!run) {
-      throw new NotFoundError(`no platform run opened change ${event.number}`);
+      logger.warn('webhook for a change no platform run owns', delivery);
+      throw new NotFoundError(`no platform run opened change ${event.number}${event.correlation_id ? ` with correlation id ${event.correlation_id}` : ''}; the decision was not delivered`);
     }
-    const status = await deployments.runStatus(run.workflowId, run.runId);
-    if (!status) throw new NotFoundError(`no platform run opened change ${event.number}`);
-    if (status !== 'awaiting_approval') {
-      throw new ConflictError(`run ${run.workflowId} is not waiting for approval (status ${status})`, { runStatus: status });
-    }
-    await deployments.deliverApproval(run.workflowId, run.runId, {
+    const result = await deployments.deliverDecision(run.workflowId, run.runId, {
       decision: event.approval,
       approver: event.approver,
       changeNumber: event.number,
       ...(event.comment ? { comment: event.comment } : {}),
+      ...(event.event_id ? { eventId: event.event_id } : {}),
     });
-    logger.info('approval delivered', { change: event.number, decision: event.approval, approver: event.approver, deployment: run.workflowId });
-    res.status(202).json({ deploymentId: run.workflowId, runId: run.runId, changeNumber: event.number, decision: event.approval });
+    let answered: Answered;
+    try {
+      answered = result.kind === 'closed' ? await answerForEndedRun(deployments, run, event) : toAnswer(result, run);
+    } catch (error) {
+      logger.warn('decision not taken by the run', { ...delivery, run: run.workflowId, status: (error as { status?: number }).status });
+      throw error;
+    }
+    logger.info('decision delivered', { ...delivery, run: run.workflowId, outcome: answered.body.outcome });
+    res.status(answered.status).json({ deploymentId: run.workflowId, runId: run.runId, changeNumber: event.number, eventId: event.event_id, ...answered.body });
   });
   return router;
 }

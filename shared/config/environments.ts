@@ -21,10 +21,21 @@ const environmentSchema = z.strictObject({
   approval: z.strictObject({
     required: z.boolean(),
     deadline: durationSchema.default(24 * 3_600_000),
+    /** Who may approve: ServiceNow approval groups and how many distinct approvers (never the requester). */
+    approvers: z
+      .strictObject({
+        groups: z.array(z.string().min(1).max(100)).default([]),
+        quorum: z.number().int().min(1).max(10).default(1),
+      })
+      .default({ groups: [], quorum: 1 }),
+    /** The planned change window the platform proposes when it opens a change (start: at opening). */
+    window: durationSchema.refine((ms) => ms >= 1_000, 'must be at least 1s').optional(),
   }),
   scan: z.strictObject({
     required: z.boolean(),
     blockSeverities: z.array(z.enum(SEVERITIES)),
+    /** A scan older than this when approval arrives is repeated before deploying. */
+    maxAge: durationSchema.refine((ms) => ms >= 1_000, 'must be at least 1s').optional(),
   }),
   maxReplicas: z.number().int().min(1).max(500).default(10),
   landingZone: z
@@ -105,8 +116,17 @@ export function loadEnvironmentPolicies(path: string): EnvironmentPolicies {
     policies[name] = {
       name,
       cluster: env.cluster,
-      approval: { required: env.approval.required, deadlineMs: env.approval.deadline },
-      scan: { required: env.scan.required, blockSeverities: env.scan.blockSeverities },
+      approval: {
+        required: env.approval.required,
+        deadlineMs: env.approval.deadline,
+        approvers: env.approval.approvers,
+        ...(env.approval.window !== undefined ? { windowMs: env.approval.window } : {}),
+      },
+      scan: {
+        required: env.scan.required,
+        blockSeverities: env.scan.blockSeverities,
+        ...(env.scan.maxAge !== undefined ? { maxAgeMs: env.scan.maxAge } : {}),
+      },
       maxReplicas: env.maxReplicas,
       landingZone: { approvalRequired: env.landingZone.approvalRequired },
       rollout: { timeoutMs: env.rollout.timeout },

@@ -45,7 +45,16 @@ export interface PlatformConfig {
   ciTokens: ReadonlyMap<string, CiTokenGrant>;
   /** Encrypt what goes into Temporal (api and worker; the simulator has none). */
   payloadKeys: PayloadKeys | undefined;
-  servicenow: { url: string; user: string; password: string; webhookSecret: string; timeoutMs: number; pollIntervalMs: number };
+  servicenow: {
+    url: string;
+    user: string;
+    password: string;
+    webhookSecret: string;
+    /** Still accepted while ServiceNow moves to the new secret (rotation); empty when none. */
+    previousWebhookSecret: string;
+    timeoutMs: number;
+    pollIntervalMs: number;
+  };
   simulator: { host: string; port: number; webhookUrl: string; dataFile: string };
   gitops: { repoDir: string; branch: string };
   /** Which adapter serves each port: the embedded defaults, or the production ones. */
@@ -101,6 +110,7 @@ const envSchema = z.object({
   SERVICENOW_USER: z.string().optional(),
   SERVICENOW_PASSWORD: z.string().optional(),
   SERVICENOW_WEBHOOK_SECRET: z.string().optional(),
+  SERVICENOW_WEBHOOK_PREVIOUS_SECRET: z.string().optional(),
   SERVICENOW_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   SERVICENOW_POLL_INTERVAL: z
     .string()
@@ -209,7 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
     for (const key of required[role]) {
       if (!e[key]) problems.push(`${key} is required when NODE_ENV=production`);
     }
-    for (const key of ['SERVICENOW_PASSWORD', 'SERVICENOW_WEBHOOK_SECRET'] as const) {
+    for (const key of ['SERVICENOW_PASSWORD', 'SERVICENOW_WEBHOOK_SECRET', 'SERVICENOW_WEBHOOK_PREVIOUS_SECRET'] as const) {
       const value = e[key];
       if (value && (value.length < 16 || WEAK_SECRETS.has(value.toLowerCase()))) {
         problems.push(`${key} is too weak for production (at least 16 characters, not a default value)`);
@@ -266,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
       user: e.SERVICENOW_USER ?? 'platform.integration',
       password: e.SERVICENOW_PASSWORD ?? dev?.servicenowPassword ?? '',
       webhookSecret: e.SERVICENOW_WEBHOOK_SECRET ?? dev?.webhookSecret ?? '',
+      previousWebhookSecret: e.SERVICENOW_WEBHOOK_PREVIOUS_SECRET ?? '',
       timeoutMs: e.SERVICENOW_TIMEOUT_MS,
       pollIntervalMs: e.SERVICENOW_POLL_INTERVAL,
     },

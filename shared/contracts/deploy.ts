@@ -20,6 +20,8 @@ export const DEPLOY_STAGES = [
   'render',
   'openChange',
   'awaitApproval',
+  'awaitWindow',
+  'rescan',
   'deploy',
   'wireMesh',
   'verify',
@@ -40,6 +42,8 @@ export interface DeploymentStatusView extends RunView<DeployStage> {
   image: string;
   requestedBy: string;
   scan?: ScanSummary;
+  /** The second scan, when approval came later than the environment's scan freshness limit. */
+  rescan?: ScanSummary;
   release?: { chart: string; contentHash: string; namespace: string; pinnedImage: string };
   revisions: { deploy?: string; mesh?: string };
 }

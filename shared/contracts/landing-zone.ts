@@ -4,6 +4,7 @@
  */
 import { defineQuery } from '@temporalio/workflow';
 import type { RunView } from './run';
+import type { ApproverRules } from '../domain';
 
 export const LANDING_ZONE_WORKFLOW_TYPE = 'landingZoneWorkflow';
 
@@ -11,6 +12,7 @@ export const LANDING_ZONE_STAGES = [
   'reserve',
   'openChange',
   'awaitApproval',
+  'awaitWindow',
   'namespaces',
   'imageRepository',
   'configuration',
@@ -41,11 +43,19 @@ export interface LandingZoneRequest {
   requestedBy: string;
 }
 
+export interface LandingZoneApproval {
+  required: boolean;
+  deadlineMs: number;
+  reason: string;
+  /** The strictest approver rules of the environments asking for approval (absent in older runs). */
+  approvers?: ApproverRules;
+}
+
 /** Resolved by the API when the run is requested, so the run never reads policy files. */
 export interface LandingZoneInput {
   request: LandingZoneRequest;
   environments: { name: string; cluster: string; namespace: string }[];
-  approval: { required: boolean; deadlineMs: number; reason: string };
+  approval: LandingZoneApproval;
   /** The class's defaults with the request's overrides applied. */
   quota: Quota;
   containerDefaults: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
@@ -125,12 +135,13 @@ export function landingZoneOperationWorkflowId(project: string): string {
 export const LANDING_ZONE_UPDATE_WORKFLOW_TYPE = 'landingZoneUpdateWorkflow';
 export const LANDING_ZONE_DECOMMISSION_WORKFLOW_TYPE = 'landingZoneDecommissionWorkflow';
 
-export const LANDING_ZONE_UPDATE_STAGES = ['openChange', 'awaitApproval', 'namespaces', 'configuration', 'record', 'notify', 'closeChange'] as const;
+export const LANDING_ZONE_UPDATE_STAGES = ['openChange', 'awaitApproval', 'awaitWindow', 'namespaces', 'configuration', 'record', 'notify', 'closeChange'] as const;
 export type LandingZoneUpdateStage = (typeof LANDING_ZONE_UPDATE_STAGES)[number];
 
 export const LANDING_ZONE_DECOMMISSION_STAGES = [
   'openChange',
   'awaitApproval',
+  'awaitWindow',
   'freeze',
   'inspect',
   'services',

@@ -63,7 +63,10 @@ export const deploymentRequestSchema = z.strictObject({
 
 export type DeploymentRequestBody = z.infer<typeof deploymentRequestSchema>;
 
-/** Turns a validated body into the workflow's request; `requestedBy` defaults to the caller. */
+/**
+ * Turns a validated body into the workflow's request. The authenticated caller is the requester;
+ * `requestedBy` is what the caller says (informational) and defaults to the caller.
+ */
 export function toDeployRequest(body: DeploymentRequestBody, caller: string, defaults: { port: number; healthPath?: string }): DeployRequest {
   const image = parseImageReference(body.image);
   if (!image) throw new Error('image was validated by the schema'); // unreachable after parsing
@@ -78,5 +81,6 @@ export function toDeployRequest(body: DeploymentRequestBody, caller: string, def
     ...(defaults.healthPath ? { healthPath: defaults.healthPath } : {}),
     ...(body.scanReport ? { scanReport: reduceTrivyReport(body.scanReport) } : {}),
     requestedBy: body.requestedBy ?? caller,
+    requester: caller,
   };
 }

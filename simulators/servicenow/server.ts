@@ -1,10 +1,12 @@
 /**
- * Starts the ServiceNow simulator: the Table API under `/api/now/table/change_request` (basic
- * auth) and the approver's buttons under `/sim`. Records persist in `dataFile`.
+ * Starts the ServiceNow simulator: the Table API under `/api/now/table/change_request` and
+ * `/api/now/table/sysapproval_approver` (basic auth) and the approvers' buttons under `/sim`.
+ * Records persist in `dataFile`.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { approvalTableApi } from './approval-table-api';
 import { simulatorApi } from './approvals';
 import type { Credentials } from './basic-auth';
 import { errorEnvelope, sendError } from './http-errors';
@@ -23,21 +25,27 @@ export interface ServiceNowSimulatorOptions {
   log?: (message: string) => void;
   /** Sequence of the first change number (CHG0030001 by default); ignored once the data file exists. */
   firstNumber?: number;
+  /**
+   * The instance's approval rule: how many distinct approvers make a change approved (1 by
+   * default). Any rejection rejects it whatever this says.
+   */
+  approvalsRequired?: number;
 }
 
 export interface RunningServiceNowSimulator {
   url: string;
   port: number;
-  /** Read access to the records, for tests. */
+  /** Read access to the changes and their approval records (`store.approvals(changeSysId)`), for tests. */
   store: ReadonlyChangeStore;
   close(): Promise<void>;
 }
 
-export function createSimulatorApp(store: ChangeStore, options: Pick<ServiceNowSimulatorOptions, 'credentials' | 'webhook'>, log: (message: string) => void): express.Express {
+export function createSimulatorApp(store: ChangeStore, options: Pick<ServiceNowSimulatorOptions, 'credentials' | 'webhook' | 'approvalsRequired'>, log: (message: string) => void): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use('/api/now/table/change_request', tableApi(store, options.credentials, log));
-  app.use('/sim', simulatorApi(store, options.webhook, log));
+  app.use('/api/now/table/sysapproval_approver', approvalTableApi(store, options.credentials));
+  app.use('/sim', simulatorApi(store, { webhook: options.webhook, approvalsRequired: options.approvalsRequired ?? 1 }, log));
   app.use((req, res) => sendError(res, 404, 'Requested URI does not represent any resource', `${req.method} ${req.path} is not simulated`));
   app.use(errorEnvelope(log));
   return app;
@@ -54,13 +62,15 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
 }
 
 export async function startServiceNowSimulator(options: ServiceNowSimulatorOptions): Promise<RunningServiceNowSimulator> {
-  const { host = '127.0.0.1', port, dataFile, credentials, webhook, log = () => {}, firstNumber = DEFAULT_FIRST_NUMBER } = options;
+  const { host = '127.0.0.1', port, dataFile, credentials, webhook, log = () => {}, firstNumber = DEFAULT_FIRST_NUMBER, approvalsRequired = 1 } = options;
   // Empty credentials would let an empty Authorization header in.
   if (!credentials.user || !credentials.password) throw new Error('ServiceNow simulator needs a user and a password');
   if (!webhook.secret) throw new Error('ServiceNow simulator needs a webhook secret to sign approvals');
+  // Zero would approve a change nobody looked at.
+  if (!Number.isInteger(approvalsRequired) || approvalsRequired < 1) throw new Error(`ServiceNow simulator approvalsRequired must be a positive integer, not ${approvalsRequired}`);
 
   const store = ChangeStore.open(dataFile, firstNumber);
-  const server = createServer(createSimulatorApp(store, { credentials, webhook }, log));
+  const server = createServer(createSimulatorApp(store, { credentials, webhook, approvalsRequired }, log));
   const address = await listen(server, port, host);
   const shownHost = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
 

@@ -2,19 +2,22 @@
 import express, { Router, type Request } from 'express';
 import { basicAuth, type Credentials } from './basic-auth';
 import { sendError } from './http-errors';
-import { parseEncodedQuery, parseLimit } from './query';
-import { FieldError, readFields, type ChangeFields } from './records';
-import type { ChangeStore } from './store';
-
-/** Express 5 yields string[] for a repeated parameter; ServiceNow takes one value per parameter. */
-function single(req: Request, name: string): string | undefined | null {
-  const value: unknown = req.query[name];
-  if (value === undefined) return undefined;
-  return typeof value === 'string' ? value : null;
-}
+import { parseEncodedQuery, parseLimit, single } from './query';
+import { FieldError, isField, isSysId, readFields, type ChangeFields, type SimChange } from './records';
+import { DuplicateSysIdError, type ChangeStore } from './store';
 
 function isObject(body: unknown): body is Record<string, unknown> {
   return typeof body === 'object' && body !== null && !Array.isArray(body);
+}
+
+/**
+ * A caller-chosen sys_id makes an insert repeatable: a retry meets the 403 instead of creating a
+ * twin. Undefined: none given (one is generated); null: given but not a sys_id.
+ */
+function chosenSysId(body: Record<string, unknown>): string | undefined | null {
+  const value = body.sys_id;
+  if (value === undefined || value === null) return undefined;
+  return isSysId(value) ? value : null;
 }
 
 export function tableApi(store: ChangeStore, credentials: Credentials, log: (message: string) => void): Router {
@@ -37,6 +40,18 @@ export function tableApi(store: ChangeStore, credentials: Credentials, log: (mes
     }
   };
 
+  /** Creates the change, answering 403 itself (as an instance does) when the sys_id is taken. */
+  const insert = (fields: ChangeFields, sysId: string | undefined, res: express.Response): SimChange | undefined => {
+    try {
+      return store.create(fields, new Date(), sysId);
+    } catch (error) {
+      if (!(error instanceof DuplicateSysIdError)) throw error;
+      log(`refused insert: sys_id ${error.sysId} already exists`);
+      sendError(res, 403, 'Operation Failed', `Error during insert of change_request (${error.message})`);
+      return undefined;
+    }
+  };
+
   router.get('/', (req, res) => {
     const rawQuery = single(req, 'sysparm_query');
     const rawLimit = single(req, 'sysparm_limit');
@@ -44,7 +59,7 @@ export function tableApi(store: ChangeStore, credentials: Credentials, log: (mes
       sendError(res, 400, 'Invalid query', 'sysparm_query and sysparm_limit may be given once each');
       return;
     }
-    const query = parseEncodedQuery(rawQuery);
+    const query = parseEncodedQuery(rawQuery, isField);
     if (!query.ok) {
       sendError(res, 400, 'Invalid query', query.reason);
       return;
@@ -64,7 +79,13 @@ export function tableApi(store: ChangeStore, credentials: Credentials, log: (mes
       sendError(res, 400, 'Missing mandatory field', 'short_description is required');
       return;
     }
-    const change = store.create(fields);
+    const sysId = chosenSysId(req.body as Record<string, unknown>);
+    if (sysId === null) {
+      sendError(res, 400, 'Invalid field value', 'sys_id must be 32 lowercase hexadecimal characters');
+      return;
+    }
+    const change = insert(fields, sysId, res);
+    if (!change) return;
     log(`created ${change.number} (${change.type}, approval ${change.approval}, correlation ${change.correlation_id || '-'})`);
     res.status(201).location(`${req.baseUrl}/${change.sys_id}`).json({ result: change });
   });

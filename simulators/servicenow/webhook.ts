@@ -18,10 +18,13 @@ export interface DecisionWebhookBody {
   number: string;
   sys_id: string;
   correlation_id: string;
+  /** This approver's decision, which may differ from the change's own `approval`. */
   approval: 'approved' | 'rejected';
   approver: string;
+  /** The approval group the approver decided for. */
+  group: string;
   comment?: string;
-  /** Unique per delivery attempt, for receivers that deduplicate. */
+  /** Unique per decision; a redelivery repeats it, so receivers can deduplicate. */
   event_id: string;
 }
 
@@ -32,18 +35,20 @@ export interface WebhookDelivery {
 
 const WEBHOOK_TIMEOUT_MS = 10_000;
 
-export function decisionBody(change: SimChange, approval: 'approved' | 'rejected', approver: string, comment: string | undefined): DecisionWebhookBody {
+export function decisionBody(change: SimChange, approval: 'approved' | 'rejected', approver: string, group: string, comment: string | undefined): DecisionWebhookBody {
   return {
     number: change.number,
     sys_id: change.sys_id,
     correlation_id: change.correlation_id,
     approval,
     approver,
+    group,
     ...(comment ? { comment } : {}),
     event_id: randomUUID(),
   };
 }
 
+/** Signs afresh on every call: a redelivery carries the same body under a new timestamp. */
 export async function sendDecisionWebhook(target: WebhookTarget, body: DecisionWebhookBody, now: () => number = Date.now): Promise<WebhookDelivery> {
   // Sign exactly the bytes that are sent: the receiver verifies the raw body.
   const raw = JSON.stringify(body);

@@ -68,7 +68,7 @@ describe('deploy pipeline', () => {
     for (const step of done.steps) assert.ok(step.startedAt && step.endedAt, `step ${step.name} has times`);
     assert.equal(done.approval.decision, 'approved');
     assert.equal(done.approval.approver, 'jane.approver');
-    assert.equal(done.approval.via, 'webhook');
+    assert.equal(done.approval.via, 'update');
     assert.equal(done.approval.comment, 'looks good');
     assert.equal(done.change?.outcome, 'successful');
 

@@ -75,6 +75,9 @@ export interface SimulatedChange {
   correlation_id: string;
   close_code?: string;
   close_notes?: string;
+  /** Planned window, `YYYY-MM-DD HH:MM:SS` (UTC) or ''. */
+  start_date?: string;
+  end_date?: string;
 }
 
 export interface TestPlatform {
@@ -90,7 +93,10 @@ export interface TestPlatform {
   webhookSecret: string;
   http(method: string, path: string, body?: unknown, options?: { token?: string | null; headers?: Record<string, string>; raw?: string }): Promise<HttpResult>;
   waitForStatus(id: string, wanted: DeploymentStatus | DeploymentStatus[], timeoutMs?: number): Promise<DeploymentStatusView>;
-  simulator(action: 'approve' | 'reject', changeNumber: string, approver?: string, comment?: string): Promise<HttpResult>;
+  /** Decides as one approver in the simulator; `group` defaults to the change's assignment group. */
+  simulator(action: 'approve' | 'reject', changeNumber: string, approver?: string, comment?: string, group?: string): Promise<HttpResult>;
+  /** Has the simulator send the change's last decision webhook again (same event_id), as an instance retrying it. */
+  redeliver(changeNumber: string): Promise<HttpResult>;
   /** The change requests a run opened, read through the simulator's Table API like the adapter does. */
   changesOfRun(runId: string): Promise<SimulatedChange[]>;
   startWorker(): Promise<void>;
@@ -217,8 +223,13 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       throw new Error(`deployment ${id} did not reach ${targets.join('/')} within ${timeoutMs} ms; last status: ${JSON.stringify(last)}`);
     },
 
-    async simulator(action, changeNumber, approver = 'jane.approver', comment) {
-      return platform.http('POST', `${simulator.url}/sim/changes/${changeNumber}/${action}`, { approver, ...(comment ? { comment } : {}) }, { token: null });
+    async simulator(action, changeNumber, approver = 'jane.approver', comment, group) {
+      const body = { approver, ...(comment ? { comment } : {}), ...(group ? { group } : {}) };
+      return platform.http('POST', `${simulator.url}/sim/changes/${changeNumber}/${action}`, body, { token: null });
+    },
+
+    async redeliver(changeNumber) {
+      return platform.http('POST', `${simulator.url}/sim/changes/${changeNumber}/redeliver`, undefined, { token: null });
     },
 
     async changesOfRun(runId) {

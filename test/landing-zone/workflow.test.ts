@@ -27,6 +27,7 @@ import {
   type LandingZoneUpdateInput,
 } from '../../shared/contracts/landing-zone';
 import { approvalSignal } from '../../shared/contracts/run';
+import type { ChangeVerdict } from '../../shared/domain';
 import { quietWorkerRuntime, testTemporalAddress, workflowBundle } from '../helpers/temporal';
 
 type Activities = DeployActivities & LandingZoneActivities;
@@ -44,6 +45,9 @@ function step(name: string, detail = ''): void {
   if (failAt === name || failAt === call) throw ApplicationFailure.create({ type: 'ClusterTargetRejected', nonRetryable: true, message: `${name} refused by the test` });
 }
 
+/** What the fake ServiceNow records for the run's change: a test decides there before it signals. */
+let recorded: ChangeVerdict = { kind: 'pending', detail: 'no decision yet' };
+
 const unused = async (): Promise<never> => {
   throw new Error('not used by the landing-zone workflow');
 };
@@ -55,9 +59,15 @@ const fakes: Activities = {
   deployRelease: unused,
   wireMesh: unused,
   verifyRollout: unused,
-  /** Never decides: the decisions in these tests come as signals. Pending, like the real one, for an hour. */
+  /** Never decides: the decisions in these tests come as signals, checked with readChangeVerdict. Pending for an hour. */
   async awaitChangeDecision() {
     throw ApplicationFailure.create({ type: 'ApprovalPending', message: 'pending', nextRetryDelay: '1h', category: ApplicationFailureCategory.BENIGN });
+  },
+  async pollChangeVerdict() {
+    throw ApplicationFailure.create({ type: 'ApprovalPending', message: 'pending', nextRetryDelay: '1h', category: ApplicationFailureCategory.BENIGN });
+  },
+  async readChangeVerdict() {
+    return { verdict: recorded };
   },
   async closeChange({ outcome }) {
     step('closeChange', outcome);
@@ -200,6 +210,7 @@ after(async () => {
 
 async function start(lzInput: LandingZoneInput) {
   calls = [];
+  recorded = { kind: 'pending', detail: 'no decision yet' };
   return client.workflow.start(LANDING_ZONE_WORKFLOW_TYPE, { taskQueue, workflowId: `landing-zone.${lzInput.request.project}`, args: [lzInput] });
 }
 
@@ -260,6 +271,7 @@ describe('landing-zone workflow', () => {
     const handle = await start(input({ approval: { required: true, deadlineMs: 60_000, reason: 'prod is included' } }));
     const waiting = await statusOf(handle, 'awaiting_approval');
     assert.deepEqual(calls, ['openChange:normal']);
+    recorded = { kind: 'approved', approvers: ['cab.chair'] };
     await handle.signal(approvalSignal, { decision: 'approved', approver: 'cab.chair', changeNumber: waiting.change!.number });
     const result = (await handle.result()) as LandingZoneStatusView;
     assert.equal(result.status, 'succeeded');
@@ -270,6 +282,7 @@ describe('landing-zone workflow', () => {
     failAt = undefined;
     const handle = await start(input({ approval: { required: true, deadlineMs: 60_000, reason: 'prod is included' } }));
     const waiting = await statusOf(handle, 'awaiting_approval');
+    recorded = { kind: 'rejected', rejectedBy: ['cab.chair'], detail: 'rejected' };
     await handle.signal(approvalSignal, { decision: 'rejected', approver: 'cab.chair', changeNumber: waiting.change!.number, comment: 'no budget' });
     await assert.rejects(handle.result(), WorkflowFailedError);
     assert.deepEqual(calls, ['openChange:normal', 'closeChange:cancelled']);
@@ -319,6 +332,7 @@ function decommissionInput(overrides: Partial<LandingZoneDecommissionInput> = {}
 
 async function startOperation(type: string, args: LandingZoneUpdateInput | LandingZoneDecommissionInput) {
   calls = [];
+  recorded = { kind: 'pending', detail: 'no decision yet' };
   return client.workflow.start(type, { taskQueue, workflowId: `landing-zone-operation.${args.project}`, args: [args] });
 }
 
@@ -450,6 +464,7 @@ describe('landing-zone decommission workflow', () => {
       waiting = await handle.query(landingZoneOperationStatusQuery);
     }
     assert.deepEqual(calls, ['openChange:normal']);
+    recorded = { kind: 'approved', approvers: ['cab.chair'] };
     await handle.signal(approvalSignal, { decision: 'approved', approver: 'cab.chair', changeNumber: waiting.change!.number });
     assert.equal(((await handle.result()) as LandingZoneDecommissionView).status, 'succeeded');
   });

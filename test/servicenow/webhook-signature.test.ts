@@ -30,16 +30,26 @@ describe('webhook signature', () => {
 
   it('when a string body is signed, then it verifies as the same bytes', () => {
     const { timestamp, signature } = signWebhook(secret, body.toString('utf8'), now);
-    assert.deepEqual(verifyWebhookSignature({ secret, rawBody: body, timestampHeader: timestamp, signatureHeader: signature, nowSec: now }), { ok: true });
+    assert.deepEqual(verifyWebhookSignature({ secret, rawBody: body, timestampHeader: timestamp, signatureHeader: signature, nowSec: now }), { ok: true, secretIndex: 0 });
   });
 
   it('when the body, secret and timestamp are the signed ones, then it verifies', () => {
-    assert.deepEqual(verifyWebhookSignature(signed()), { ok: true });
+    assert.deepEqual(verifyWebhookSignature(signed()), { ok: true, secretIndex: 0 });
   });
 
   it('when the timestamp is within the tolerance either way, then it verifies', () => {
-    assert.deepEqual(verifyWebhookSignature(signed({}, now - 300)), { ok: true });
-    assert.deepEqual(verifyWebhookSignature(signed({}, now + 300)), { ok: true });
+    assert.deepEqual(verifyWebhookSignature(signed({}, now - 300)), { ok: true, secretIndex: 0 });
+    assert.deepEqual(verifyWebhookSignature(signed({}, now + 300)), { ok: true, secretIndex: 0 });
+  });
+
+  it('when two secrets are active (a rotation), then a body signed with either verifies and says which', () => {
+    const next = 'next-webhook-secret-9876543210abc';
+    const withNext = signWebhook(next, body, now);
+    const input = (sig: { timestamp: string; signature: string }): VerifyWebhookInput => ({ secret: [next, secret], rawBody: body, timestampHeader: sig.timestamp, signatureHeader: sig.signature, nowSec: now });
+    assert.deepEqual(verifyWebhookSignature(input(withNext)), { ok: true, secretIndex: 0 });
+    assert.deepEqual(verifyWebhookSignature(input(signWebhook(secret, body, now))), { ok: true, secretIndex: 1 });
+    assert.match(reasonOf(input(signWebhook('some-other-secret-000000000000', body, now))), /signature does not match/);
+    assert.match(reasonOf({ ...input(withNext), secret: ['', ''] }), /no webhook secret is configured/);
   });
 
   it('when one byte of the body changed, then the signature does not match', () => {

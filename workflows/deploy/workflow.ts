@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { DeployActivities } from '../../activities/deploy';
 import type { ApplyRequest, TargetLocation } from '../../activities/ports/cluster-target';
+import { approvalUpdate } from '../../shared/contracts/run';
 import {
   approvalSignal,
   projectNamespace,
@@ -61,10 +62,14 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
   const { workflowId: deploymentId, runId } = workflowInfo();
   const tracker = new RunTracker(newStatus(input, deploymentId), (s) => [`${s.service} → ${s.project}/${s.environment}, image \`${s.image}\``]);
   let change: ChangeRecord | undefined;
-  const gate = new ApprovalGate(tracker, () => change?.number);
+  const gate = new ApprovalGate(tracker, () => change?.number, () => ({
+    rules: policy.approval.approvers,
+    requesters: [request.requester, request.requestedBy],
+  }));
 
   setHandler(statusQuery, () => tracker.view());
   setHandler(approvalSignal, (signal) => gate.receive(signal));
+  setHandler(approvalUpdate, (decision) => gate.decide(decision), { validator: (decision) => gate.validate(decision) });
 
   const namespace = projectNamespace(request.project, request.environment);
   const saga = new Saga();
@@ -86,7 +91,8 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
         if (summary) tracker.patch((s) => (s.scan = summary));
         throw error;
       });
-    tracker.patch((s) => (s.scan = scan));
+    const scannedAt = Date.now();
+    tracker.patch((s) => (s.scan = { ...scan, scannedAt: new Date(scannedAt).toISOString() }));
 
     const release = await tracker.step(
       'render',
@@ -108,12 +114,27 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
           approvalRequired: policy.approval.required,
           release: { ...release, chart },
           scan,
+          ...(policy.approval.windowMs ? { window: { start: new Date().toISOString(), end: new Date(Date.now() + policy.approval.windowMs).toISOString() } } : {}),
         }),
       (c) => c.number,
     );
     tracker.recordChange(change);
 
     await awaitApprovalIfRequired(gate, tracker, policy.approval, `not required in ${policy.name}: standard change ${change.number}`, closeChange);
+
+    // A scan older than the environment allows (a late approval) is repeated before anything is applied.
+    const maxAgeMs = policy.scan.maxAgeMs;
+    if (maxAgeMs !== undefined && Date.now() - scannedAt > maxAgeMs) {
+      const age = Math.round((Date.now() - scannedAt) / 1000);
+      const rescan = await tracker
+        .step('rescan', () => scanning.scanImage(input), (r) => `scan was ${age}s old (limit ${Math.round(maxAgeMs / 1000)}s): ${r.blockingFindings} blocking findings`)
+        .catch((error: unknown) => {
+          const summary = scanSummaryOf(error);
+          if (summary) tracker.patch((s) => (s.rescan = { ...summary, scannedAt: new Date().toISOString() }));
+          throw error;
+        });
+      tracker.patch((s) => (s.rescan = { ...rescan, scannedAt: new Date().toISOString() }));
+    }
 
     const chartFiles = Object.fromEntries(
       Object.entries(release.chart.files).map(([path, content]) => [`charts/${request.project}/${request.service}/${release.chart.version}/${path}`, content]),

@@ -41,7 +41,7 @@ export async function landingZoneDecommissionWorkflow(input: LandingZoneDecommis
     },
     (s) => [`Decommission of landing zone ${s.tenant}/${s.project}${s.force ? ' (forced)' : ''}`, ...s.summary],
   );
-  const { gate, saga, key, audit, closeChange, notifyOwners } = landingZoneRunContext(tracker, landingZoneOperationStatusQuery);
+  const { gate, saga, key, audit, closeChange, notifyOwners } = landingZoneRunContext(tracker, landingZoneOperationStatusQuery, { rules: input.approval.approvers, requesters: [input.requestedBy] });
   const done = (line: string): void => tracker.patch((s) => s.summary.push(line));
   const namespaces = current.environments.map((env) => ({ cluster: env.cluster, namespace: env.namespace }));
   let pastPointOfNoReturn = false;

@@ -4,20 +4,26 @@
  */
 import { setHandler, workflowInfo, type QueryDefinition } from '@temporalio/workflow';
 import type { ApplyRequest } from '../../activities/ports/cluster-target';
-import { approvalSignal, type RunView } from '../../shared/contracts/run';
-import { ApprovalGate } from '../shared/approval-gate';
+import { approvalSignal, approvalUpdate, type RunView } from '../../shared/contracts/run';
+import { ApprovalGate, type DecisionContext } from '../shared/approval-gate';
 import { changeCloser } from '../shared/compensation';
 import type { RunTracker } from '../shared/run-tracker';
 import { Saga } from '../shared/saga';
 import { changes, notifying } from './operation-activities';
 
-export function landingZoneRunContext<Answer extends RunView, View extends Answer>(tracker: RunTracker<View>, statusQuery: QueryDefinition<Answer>) {
+export function landingZoneRunContext<Answer extends RunView, View extends Answer>(
+  tracker: RunTracker<View>,
+  statusQuery: QueryDefinition<Answer>,
+  /** Who may approve the run's change (the requester may not). */
+  decisions: DecisionContext,
+) {
   const { workflowId, runId } = workflowInfo();
   // The change the run opened, once tracker.recordChange has it.
   const changeNumber = (): string | undefined => tracker.view().change?.number;
-  const gate = new ApprovalGate(tracker, changeNumber);
+  const gate = new ApprovalGate(tracker, changeNumber, () => decisions);
   setHandler(statusQuery, () => tracker.view());
   setHandler(approvalSignal, (signal) => gate.receive(signal));
+  setHandler(approvalUpdate, (decision) => gate.decide(decision), { validator: (decision) => gate.validate(decision) });
   /** Idempotency key of one step toward an outside system: `<workflowId>/<runId>/<step>`. */
   const key = (step: string): string => `${workflowId}/${runId}/${step}`;
   return {

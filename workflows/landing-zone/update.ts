@@ -48,7 +48,7 @@ export async function landingZoneUpdateWorkflow(input: LandingZoneUpdateInput): 
     },
     (s) => [`Update of landing zone ${s.tenant}/${s.project}`, ...s.summary],
   );
-  const { gate, saga, key, audit, closeChange, notifyOwners } = landingZoneRunContext(tracker, landingZoneOperationStatusQuery);
+  const { gate, saga, key, audit, closeChange, notifyOwners } = landingZoneRunContext(tracker, landingZoneOperationStatusQuery, { rules: input.approval.approvers, requesters: [input.requestedBy] });
 
   try {
     const change = await tracker.step(

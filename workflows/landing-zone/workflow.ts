@@ -39,7 +39,7 @@ export async function landingZoneWorkflow(input: LandingZoneInput): Promise<Land
   const { request } = input;
   const { workflowId: landingZoneId } = workflowInfo();
   const tracker = new RunTracker(newStatus(input, landingZoneId), (s) => [`${s.projectClass} project ${s.tenant}/${s.project}: ${s.environments.join(', ')}`]);
-  const { runId, gate, saga, key, audit, closeChange } = landingZoneRunContext(tracker, landingZoneStatusQuery);
+  const { runId, gate, saga, key, audit, closeChange } = landingZoneRunContext(tracker, landingZoneStatusQuery, { rules: input.approval.approvers, requesters: [input.request.requestedBy] });
   const { tenant, project } = request;
 
   try {

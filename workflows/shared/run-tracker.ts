@@ -90,6 +90,7 @@ export class RunTracker<View extends RunView> {
 
   recordChange(change: ChangeRecord): void {
     this.state.change = { number: change.number, sysId: change.sysId, url: change.url };
+    if (change.window) this.state.approval.window = change.window;
     upsertSearchAttributes([{ key: ChangeNumber, value: change.number }]);
     this.publish();
   }

@@ -1,12 +1,26 @@
 /**
  * The ChangeManagement port over ServiceNow's change_request table. Every call is safe to retry:
- * open() finds the change by correlation id before creating one, and close() writes nothing when
- * the change already holds the wanted outcome.
+ * open() creates the change under a sys_id derived from the correlation id, so a create that is
+ * slow, lost or still in transit when it is retried cannot make a second change (ServiceNow
+ * refuses the second insert of a sys_id); close() writes nothing when the change already holds
+ * the wanted outcome.
  */
-import type { ChangeRecord } from '../../../shared/domain';
+import { createHash } from 'node:crypto';
+import type { ApprovalRecord, ChangeRecord } from '../../../shared/domain';
 import type { ChangeManagement, CloseChangeRequest, OpenChangeRequest } from '../../ports/change-management';
 import { changeRequestRefused } from './failures';
-import { alreadyClosedAs, closeFields, listResultSchema, singleResultSchema, toChangeRecord } from './records';
+import {
+  alreadyClosedAs,
+  APPROVAL_FIELDS,
+  approvalListSchema,
+  closeFields,
+  listResultSchema,
+  singleResultSchema,
+  toApprovalRecord,
+  toChangeRecord,
+  toGlideDateTime,
+} from './records';
+import { ServiceNowUnavailableError } from './failures';
 import { createTableClient } from './table-client';
 
 export interface ServiceNowConfig {
@@ -22,6 +36,7 @@ export interface ServiceNowConfig {
 }
 
 const TABLE = '/api/now/table/change_request';
+const APPROVALS_TABLE = '/api/now/table/sysapproval_approver';
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Reference fields come back as plain values instead of `{link, value}` objects. */
 const COMMON_PARAMS = 'sysparm_exclude_reference_link=true';
@@ -37,6 +52,11 @@ function sysIdPath(sysId: string): string {
   return `${TABLE}/${encodeURIComponent(sysId)}?${COMMON_PARAMS}`;
 }
 
+/** The sys_id a run's change is created under: the same for every attempt of the same run. */
+export function changeSysIdFor(correlationId: string): string {
+  return createHash('sha256').update(`deploy-platform/change_request/${correlationId}`).digest('hex').slice(0, 32);
+}
+
 export function createServiceNowChangeManagement(config: ServiceNowConfig): ChangeManagement {
   const client = createTableClient({
     baseUrl: config.baseUrl,
@@ -46,6 +66,18 @@ export function createServiceNowChangeManagement(config: ServiceNowConfig): Chan
   });
   const record = (r: Parameters<typeof toChangeRecord>[0]): ChangeRecord => toChangeRecord(r, client.baseUrl);
 
+  /** The change under `sysId`, or undefined when ServiceNow has none. */
+  async function findBySysId(sysId: string) {
+    const query = new URLSearchParams({ sysparm_query: `sys_id=${sysId}`, sysparm_limit: '1' });
+    const { result } = await client.request({
+      method: 'GET',
+      path: `${TABLE}?${query.toString()}&${COMMON_PARAMS}`,
+      schema: listResultSchema,
+      action: `look up change ${sysId}`,
+    });
+    return result[0];
+  }
+
   async function fetchBySysId(sysId: string, action: string) {
     const { result } = await client.request({ method: 'GET', path: sysIdPath(sysId), schema: singleResultSchema, action });
     return result;
@@ -54,7 +86,10 @@ export function createServiceNowChangeManagement(config: ServiceNowConfig): Chan
   return {
     async open(request: OpenChangeRequest): Promise<ChangeRecord> {
       assertQueryable(request.correlationId);
-      // Find first: a retried activity (or a worker that died after the POST) must not open a second change.
+      const sysId = changeSysIdFor(request.correlationId);
+      const mine = await findBySysId(sysId);
+      if (mine) return record(mine);
+      // Changes opened before sys_ids were derived (or by an instance that ignores a given sys_id).
       const query = new URLSearchParams({ sysparm_query: `correlation_id=${request.correlationId}`, sysparm_limit: '1' });
       const existing = await client.request({
         method: 'GET',
@@ -66,22 +101,43 @@ export function createServiceNowChangeManagement(config: ServiceNowConfig): Chan
       if (found) return record(found);
 
       // approval is deliberately not sent: whether a change is pre-approved is ServiceNow's decision.
-      const created = await client.request({
-        method: 'POST',
-        path: `${TABLE}?${COMMON_PARAMS}`,
-        body: {
-          short_description: request.shortDescription,
-          description: request.description,
-          type: request.type,
-          correlation_id: request.correlationId,
-          correlation_display: 'deploy-platform',
-          requested_by: request.requestedBy,
-          ...(config.assignmentGroup ? { assignment_group: config.assignmentGroup } : {}),
-        },
-        schema: singleResultSchema,
-        action: `open a ${request.type} change for correlation id ${request.correlationId}`,
+      try {
+        const created = await client.request({
+          method: 'POST',
+          path: `${TABLE}?${COMMON_PARAMS}`,
+          body: {
+            sys_id: sysId,
+            short_description: request.shortDescription,
+            description: request.description,
+            type: request.type,
+            correlation_id: request.correlationId,
+            correlation_display: 'deploy-platform',
+            requested_by: request.requestedBy,
+            ...(request.window ? { start_date: toGlideDateTime(request.window.start), end_date: toGlideDateTime(request.window.end) } : {}),
+            ...(config.assignmentGroup ? { assignment_group: config.assignmentGroup } : {}),
+          },
+          schema: singleResultSchema,
+          action: `open a ${request.type} change for correlation id ${request.correlationId}`,
+        });
+        return record(created.result);
+      } catch (error) {
+        // Refused because an earlier attempt's insert of this sys_id landed meanwhile: that change is ours.
+        if (error instanceof ServiceNowUnavailableError) throw error;
+        const landed = await findBySysId(sysId);
+        if (landed && landed.correlation_id === request.correlationId) return record(landed);
+        throw error;
+      }
+    },
+
+    async approvals(sysId: string): Promise<ApprovalRecord[]> {
+      const query = new URLSearchParams({ sysparm_query: `sysapproval=${sysId}`, sysparm_fields: APPROVAL_FIELDS.join(',') });
+      const { result } = await client.request({
+        method: 'GET',
+        path: `${APPROVALS_TABLE}?${query.toString()}&${COMMON_PARAMS}`,
+        schema: approvalListSchema,
+        action: `read the approvals of change ${sysId}`,
       });
-      return record(created.result);
+      return result.map(toApprovalRecord);
     },
 
     async get(sysId: string): Promise<ChangeRecord> {
