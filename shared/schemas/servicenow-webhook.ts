@@ -8,6 +8,8 @@ export const serviceNowWebhookSchema = z.object({
   approval: z.enum(['approved', 'rejected']),
   approver: z.string().min(1).max(200),
   comment: z.string().max(4000).optional(),
+  /** The approval group the approver decided for; informational (the run reads it from ServiceNow). */
+  group: z.string().max(200).optional(),
   event_id: z.string().max(100).optional(),
 });
 

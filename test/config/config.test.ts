@@ -77,6 +77,24 @@ describe('loadConfig', () => {
     });
   });
 
+  it('when the shipped policy is loaded, then prod needs two cab-prod approvers and a day-fresh scan; bad approver rules are named', () => {
+    const config = loadConfig(base(tempDir()), 'api');
+    assert.deepEqual(config.environments.prod?.approval.approvers, { groups: ['cab-prod'], quorum: 2 });
+    assert.equal(config.environments.prod?.scan.maxAgeMs, 24 * 3_600_000);
+    assert.deepEqual(config.environments.staging?.approval.approvers, { groups: [], quorum: 1 });
+    assert.equal(config.environments.staging?.approval.windowMs, undefined);
+
+    const dir = tempDir();
+    const file = join(dir, 'envs.yaml');
+    writeFileSync(file, 'environments:\n  prod:\n    cluster: local\n    approval: { required: true, approvers: { groups: [cab], quorum: 0 }, window: 0s }\n    scan: { required: true, blockSeverities: [], maxAge: forever }\n');
+    assert.throws(() => loadConfig({ ...base(dir), PLATFORM_ENVIRONMENTS_FILE: file }, 'api'), (error: unknown) => {
+      assert.match(String(error), /environments\.prod\.approval\.approvers\.quorum/);
+      assert.match(String(error), /environments\.prod\.approval\.window: must be at least 1s/);
+      assert.match(String(error), /environments\.prod\.scan\.maxAge/);
+      return true;
+    });
+  });
+
   it('when a port is not a number, then it says which variable', () => {
     assert.throws(() => loadConfig({ ...base(tempDir()), API_PORT: 'eighty' }, 'api'), /API_PORT/);
   });

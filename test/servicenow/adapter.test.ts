@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { createServiceNowChangeManagement, type ServiceNowConfig } from '../../activities/adapters/servicenow';
+import { changeSysIdFor, createServiceNowChangeManagement, type ServiceNowConfig } from '../../activities/adapters/servicenow';
 import { ErrorType } from '../../shared/errors';
 import { startServiceNowSimulator, type RunningServiceNowSimulator } from '../../simulators/servicenow/server';
 import { changeManagementContract } from './change-management-contract';
@@ -80,6 +80,40 @@ describe('ServiceNow adapter against the simulator', () => {
     assert.equal(stored?.requested_by, 'ci');
     assert.equal(stored?.assignment_group, 'Platform CAB');
     assert.equal(opened.url, `${simulator.url}/nav_to.do?uri=change_request.do?sys_id=${opened.sysId}`);
+  });
+
+  it('when a change is opened with a planned window, then ServiceNow holds it and reading the change gives it back', async () => {
+    const adapter = createServiceNowChangeManagement(config);
+    const window = { start: '2030-01-02T03:04:05.000Z', end: '2030-01-02T11:04:05.000Z' };
+    const opened = await adapter.open({ ...openRequest, correlationId: 'deploy.window.1', window });
+    assert.equal(opened.sysId, changeSysIdFor('deploy.window.1'), 'the run chose the sys_id');
+    const stored = simulator.store.bySysId(opened.sysId);
+    assert.equal(stored?.start_date, '2030-01-02 03:04:05');
+    assert.equal(stored?.end_date, '2030-01-02 11:04:05');
+    assert.deepEqual((await adapter.get(opened.sysId)).window, window);
+  });
+
+  it('when approvers decide, then their records come back with names and groups', async () => {
+    const adapter = createServiceNowChangeManagement(config);
+    const opened = await adapter.open({ ...openRequest, correlationId: 'deploy.approvals.1' });
+    assert.deepEqual(await adapter.approvals(opened.sysId), []);
+    for (const [approver, group] of [['alice', 'cab-prod'], ['carol', 'change-approvers']] as const) {
+      const res = await fetch(`${simulator.url}/sim/changes/${opened.number}/approve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ approver, group, webhook: false }),
+      });
+      assert.equal(res.status, 200);
+    }
+    const records = await adapter.approvals(opened.sysId);
+    assert.deepEqual(
+      records.map(({ approver, group, state }) => ({ approver, group, state })),
+      [
+        { approver: 'alice', group: 'cab-prod', state: 'approved' },
+        { approver: 'carol', group: 'change-approvers', state: 'approved' },
+      ],
+    );
+    assert.ok(records.every((r) => r.decidedAt && !Number.isNaN(Date.parse(r.decidedAt))));
   });
 
   it('when a closed change is closed again the same way, then nothing is written the second time', async () => {

@@ -1,3 +1,3 @@
 /** ServiceNow change management: the real Table API adapter (also used against the simulator). */
-export { createServiceNowChangeManagement, type ServiceNowConfig } from './change-management';
+export { changeSysIdFor, createServiceNowChangeManagement, type ServiceNowConfig } from './change-management';
 export { ServiceNowUnavailableError } from './failures';
