@@ -1,7 +1,18 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createDeployActivities, type DeployPorts } from '../activities/deploy';
 import { createLandingZoneActivities, type LandingZonePorts } from '../activities/landing-zone';
+import { FAILURE_CONVERTER_PATH } from '../shared/codec/data-converter';
 import { DEPLOY_TASK_QUEUE } from '../shared/contracts/deploy';
+
+/**
+ * What `bundleWorkflowCode` needs to build the same workflow bundle this worker builds for itself.
+ * The failure converter is compiled into the bundle (the sandbox cannot take it from the worker), so
+ * a bundle built without it writes its workflows' failure messages to history in plain text.
+ */
+export const deployWorkflowBundleOptions = {
+  workflowsPath: require.resolve('../workflows'),
+  failureConverterPath: FAILURE_CONVERTER_PATH,
+} as const;
 
 export interface DeployWorkerOptions {
   connection: NativeConnection;
@@ -10,10 +21,16 @@ export interface DeployWorkerOptions {
   landingZonePorts: LandingZonePorts;
   /** How often a run waiting for approval reads its change (0 = never); default a minute. */
   approvalPollIntervalMs?: number;
-  /** Encrypts payloads (the platform's data converter); plain JSON when absent (tests with fakes). */
+  /**
+   * Encrypts payloads and failure messages (the platform's data converter); plain JSON when absent
+   * (tests with fakes). Its failure converter also goes into the bundle the worker builds itself.
+   */
   dataConverter?: WorkerOptions['dataConverter'];
   taskQueue?: string;
-  /** A pre-built bundle (tests build one per file); otherwise the workflows are bundled at start. */
+  /**
+   * A pre-built bundle (tests build one per file, with `deployWorkflowBundleOptions`); otherwise the
+   * workflows are bundled at start.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
@@ -30,7 +47,8 @@ export async function createDeployWorker(options: DeployWorkerOptions): Promise<
     },
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+      : // Worker.create hands dataConverter.failureConverterPath to the bundler itself.
+        { workflowsPath: deployWorkflowBundleOptions.workflowsPath }),
     // A deploy run spends most of its life waiting for approval; shut down promptly on SIGTERM.
     shutdownGraceTime: '10s',
   });

@@ -10,16 +10,18 @@ import { loadConfig } from '../shared/config';
 import { createLogger, type LogLevel } from '../shared/logger';
 import { openPlatformStore } from '../shared/store';
 import { createDeployWorker } from './deploy-worker';
+import { loggableSdkFields } from './sdk-log';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, 'worker');
   const logger = createLogger('worker', config.logLevel);
   // The SDK's own INFO lines (worker state changes) are noise in an operator's log; its warnings
-  // and errors (activity failures, workflow log.warn/error) go through our logger.
+  // and errors (activity failures, workflow log.warn/error) go through our logger, without
+  // failure messages that name people.
   const sdkLevel = config.logLevel === 'debug' ? 'DEBUG' : config.logLevel === 'error' ? 'ERROR' : 'WARN';
   const toOurs: Record<string, LogLevel> = { TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
   Runtime.install({
-    logger: new DefaultLogger(sdkLevel, (entry) => logger[toOurs[entry.level] ?? 'info'](entry.message, entry.meta)),
+    logger: new DefaultLogger(sdkLevel, (entry) => logger[toOurs[entry.level] ?? 'info'](entry.message, loggableSdkFields(entry.meta))),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
   });
   const store = openPlatformStore(config.databaseFile);

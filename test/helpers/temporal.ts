@@ -1,5 +1,6 @@
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startTemporalDevServer, type DevServer } from '../../scripts/lib/temporal-dev-server';
+import { deployWorkflowBundleOptions } from '../../workers/deploy-worker';
 
 let ownServer: Promise<DevServer> | undefined;
 
@@ -24,9 +25,9 @@ export async function stopOwnTemporal(): Promise<void> {
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** Bundles the workflows once per test process (webpack takes seconds). */
+/** Bundles the workflows once per test process (webpack takes seconds), as the worker would (failure converter included). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({ ...deployWorkflowBundleOptions, logger: quietLogger });
   return bundle;
 }
 

@@ -180,7 +180,7 @@ export class ApprovalGate<View extends RunView> {
       if (claim && !this.accepted) await this.check(claim);
     }
     polling.cancel();
-    for (const claim of this.claims.splice(0)) this.answer(claim, { outcome: 'refused', changeNumber: claim.decision.changeNumber, reason: `the run stopped waiting (${expiredBecause ?? `already ${this.accepted?.decision}`})` });
+    for (const claim of this.claims.splice(0)) this.answerLate(claim, expiredBecause);
 
     tracker.setStatus('running');
     const now = new Date().toISOString();
@@ -282,6 +282,13 @@ export class ApprovalGate<View extends RunView> {
       s.approval.refused = refused.slice(-MAX_REFUSALS_KEPT);
     });
     this.answer(claim, { outcome: 'refused', changeNumber: decision.changeNumber, reason });
+  }
+
+  /** A report still queued when the wait ended: the decision it carries was taken, or it came too late. */
+  private answerLate(claim: Claim, expiredBecause: string | undefined): void {
+    const { changeNumber, decision } = claim.decision;
+    if (this.accepted?.decision === decision) this.answer(claim, { outcome: 'duplicate', changeNumber, decision });
+    else this.answer(claim, { outcome: 'refused', changeNumber, reason: `the run stopped waiting (${expiredBecause ?? `already ${this.accepted?.decision}`})` });
   }
 
   private answer(claim: Claim, answer: DecisionAnswer): void {
