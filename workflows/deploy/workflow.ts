@@ -1,9 +1,8 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { DeployActivities } from '../../activities/deploy';
 import type { ApplyRequest, TargetLocation } from '../../activities/ports/cluster-target';
-import { approvalUpdate } from '../../shared/contracts/run';
+import { approvalSignal, approvalUpdate } from '../../shared/contracts/run';
 import {
-  approvalSignal,
   projectNamespace,
   statusQuery,
   type DeployInput,
@@ -81,18 +80,22 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
   const location = (component: 'app' | 'mesh'): TargetLocation => ({ cluster: policy.cluster, namespace, service: request.service, component });
   const idempotencyKey = (step: string): string => `${deploymentId}/${runId}/${step}`;
   const closeChange = changeCloser(tracker, (request) => changes.closeChange(request));
+  /** Scans the image against the policy and keeps the summary on the status, also when it fails the policy. */
+  const judgeImage = async (stage: 'scan' | 'rescan', detail: (summary: ScanSummary) => string): Promise<ScanSummary> => {
+    const record = (summary: ScanSummary) => tracker.patch((s) => (s[stage] = { ...summary, scannedAt: new Date().toISOString() }));
+    const summary = await tracker.step(stage, () => scanning.scanImage(input), detail).catch((error: unknown) => {
+      // A policy violation carries the scan summary: keep it on the status for the people fixing it.
+      const violation = scanSummaryOf(error);
+      if (violation) record(violation);
+      throw error;
+    });
+    record(summary);
+    return summary;
+  };
 
   try {
-    const scan = await tracker
-      .step('scan', () => scanning.scanImage(input), (s) => s.note ?? `${s.blockingFindings} blocking findings`)
-      .catch((error: unknown) => {
-        // A policy violation carries the scan summary: keep it on the status for the people fixing it.
-        const summary = scanSummaryOf(error);
-        if (summary) tracker.patch((s) => (s.scan = summary));
-        throw error;
-      });
+    const scan = await judgeImage('scan', (s) => s.note ?? `${s.blockingFindings} blocking findings`);
     const scannedAt = Date.now();
-    tracker.patch((s) => (s.scan = { ...scan, scannedAt: new Date(scannedAt).toISOString() }));
 
     const release = await tracker.step(
       'render',
@@ -126,14 +129,7 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
     const maxAgeMs = policy.scan.maxAgeMs;
     if (maxAgeMs !== undefined && Date.now() - scannedAt > maxAgeMs) {
       const age = Math.round((Date.now() - scannedAt) / 1000);
-      const rescan = await tracker
-        .step('rescan', () => scanning.scanImage(input), (r) => `scan was ${age}s old (limit ${Math.round(maxAgeMs / 1000)}s): ${r.blockingFindings} blocking findings`)
-        .catch((error: unknown) => {
-          const summary = scanSummaryOf(error);
-          if (summary) tracker.patch((s) => (s.rescan = { ...summary, scannedAt: new Date().toISOString() }));
-          throw error;
-        });
-      tracker.patch((s) => (s.rescan = { ...rescan, scannedAt: new Date().toISOString() }));
+      await judgeImage('rescan', (r) => `scan was ${age}s old (limit ${Math.round(maxAgeMs / 1000)}s): ${r.blockingFindings} blocking findings`);
     }
 
     const chartFiles = Object.fromEntries(
