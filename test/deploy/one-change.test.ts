@@ -6,12 +6,10 @@
  * Changes are counted through the simulator's own Table API, not through the proxy.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { changeSysIdFor } from '../../activities/adapters/servicenow';
-import { spawnManaged } from '../../scripts/lib/processes';
-import { projectRoot } from '../../scripts/lib/tools';
 import { trivyReport } from '../helpers/fixtures';
+import { workerProcesses } from '../helpers/worker-processes';
 import { deploymentBody, startTestPlatform, uniqueDigest, type SimulatedChange, type TestPlatform, type TestPlatformOptions } from '../helpers/platform';
 import { startDelayProxy, type DelayProxy, type RequestLine } from '../support/delay-proxy';
 
@@ -19,8 +17,6 @@ const isCreate = (r: RequestLine): boolean => r.method === 'POST' && r.url.start
 
 /** The Table API's change carries its sys_id; the platform helper's type leaves it out. */
 type StoredChange = SimulatedChange & { sys_id?: string };
-
-const output: string[] = [];
 
 /**
  * A platform whose worker(s) reach ServiceNow only through a delaying proxy. The proxy must exist
@@ -136,7 +132,7 @@ describe('a create request delayed past the timeout (in-process worker)', () => 
 describe('a worker killed while its create request is in transit (worker processes)', () => {
   let platform: TestPlatform;
   let proxy: DelayProxy;
-  const workers: ChildProcess[] = [];
+  const workers = workerProcesses(() => platform.env);
 
   before(async () => {
     // 5 s, not 500 ms: the killed worker must die with the request still open, not after its own
@@ -144,51 +140,29 @@ describe('a worker killed while its create request is in transit (worker process
     ({ platform, proxy } = await proxiedPlatform({ startWorker: false, timeoutMs: 5_000 }));
   });
   after(async () => {
-    for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) await kill(worker);
+    await workers.killAll();
     await platform?.stop();
     await proxy?.close();
   });
 
-  function startWorkerProcess(label: string): ChildProcess {
-    const child = spawnManaged(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-      cwd: projectRoot,
-      env: { ...process.env, ...platform.env, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const collect = (chunk: Buffer): void => {
-      output.push(...chunk.toString().split('\n').filter(Boolean).map((line) => `${label}: ${line}`));
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    workers.push(child);
-    return child;
-  }
-
-  async function kill(child: ChildProcess): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
   it('when the stale create lands after a new worker created the change, then it is refused and the run has one change', { timeout: 120_000 }, async (t) => {
-    const context = (): string => `proxy log:\n${proxy.describe()}\nworkers:\n${output.slice(-40).join('\n')}`;
+    const context = (): string => `proxy log:\n${proxy.describe()}\nworkers:\n${workers.tail(40)}`;
     // Held until released: the create stays in transit for as long as the test wants.
     proxy.hold(isCreate);
     const { deploymentId, runId } = await startStagingRun(platform, 'in-transit');
 
     // 1. The first worker sends the create; it is in transit when the worker dies.
-    const first = startWorkerProcess('worker-1');
+    const first = workers.start('worker-1');
     const inTransit = await within('the create to reach the proxy', proxy.whenHeld(), context);
     const killedAt = Date.now();
-    await kill(first);
+    await workers.kill(first);
     await until('the dead worker\'s connection to close', () => (inTransit.callerGoneAt !== undefined ? true : undefined), context, 5_000);
     assert.ok(inTransit.callerGoneAt !== undefined && inTransit.callerGoneAt >= killedAt, `the create's caller vanished with the process, not by its own timeout\n${context()}`);
     assert.equal(inTransit.forwardedAt, undefined, context());
     assert.equal((await platform.changesOfRun(runId)).length, 0, 'nothing has reached ServiceNow yet');
 
     // 2. A new worker retries openChange (after the 10 s heartbeat timeout) and creates the change.
-    startWorkerProcess('worker-2');
+    workers.start('worker-2');
     const created = await until('the retry to create the change', async () => {
       const changes = await platform.changesOfRun(runId);
       return changes.length > 0 ? changes : undefined;

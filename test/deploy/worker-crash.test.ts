@@ -5,43 +5,22 @@
  * duplicate commit.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, it } from 'node:test';
-import { spawnManaged } from '../../scripts/lib/processes';
-import { projectRoot } from '../../scripts/lib/tools';
 import { ChangeNumber, DeployStatus } from '../../shared/search-attributes';
 import { GitOpsRepo, trivyReport } from '../helpers/fixtures';
+import { workerProcesses } from '../helpers/worker-processes';
 import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
 
 let platform: TestPlatform;
-const output: string[] = [];
+const workers = workerProcesses(() => platform.env);
 
 before(async () => {
   platform = await startTestPlatform({ startWorker: false });
 });
 after(async () => {
+  await workers.killAll();
   await platform.stop();
 });
-
-function startWorkerProcess(label: string): ChildProcess {
-  const child = spawnManaged(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-    cwd: projectRoot,
-    env: { ...process.env, ...platform.env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const collect = (chunk: Buffer): void => {
-    output.push(...chunk.toString().split('\n').filter(Boolean).map((line) => `${label}: ${line}`));
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  return child;
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000, everyMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -50,7 +29,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
     if (value !== undefined) return value;
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out waiting for ${what}\n${output.slice(-40).join('\n')}`);
+  throw new Error(`timed out waiting for ${what}\n${workers.tail(40)}`);
 }
 
 
@@ -62,12 +41,12 @@ it('when the worker is killed mid-run three times, then a new worker finishes th
   const { deploymentId, runId } = started.body as { deploymentId: string; runId: string };
 
   // 1. Kill the worker the moment the change exists: the openChange activity may not have reported back.
-  let worker = startWorkerProcess('worker-1');
+  let worker = workers.start('worker-1');
   await until('the change to be opened', async () => ((await platform.changesOfRun(runId)).length > 0 ? true : undefined));
-  await kill(worker);
+  await workers.kill(worker);
 
   // 2. A new worker picks the run up; kill it again while the run waits for approval.
-  worker = startWorkerProcess('worker-2');
+  worker = workers.start('worker-2');
   const waiting = await platform.waitForStatus(deploymentId, 'awaiting_approval', 90_000);
   // The query answers from the worker's memory; wait until the server has the wait recorded too
   // (search attributes the webhook finds the run by), or the kill could lose that workflow task.
@@ -75,24 +54,24 @@ it('when the worker is killed mid-run three times, then a new worker finishes th
     const description = await platform.client.workflow.getHandle(deploymentId).describe();
     return description.typedSearchAttributes.get(DeployStatus) === 'awaiting_approval' && description.typedSearchAttributes.get(ChangeNumber) ? true : undefined;
   });
-  await kill(worker);
+  await workers.kill(worker);
 
   // 3. Approve while no worker runs: the signal waits in Temporal. Kill the next worker right after the deploy commit.
   const approved = await platform.simulator('approve', waiting.change!.number, 'ops.olga');
   assert.equal(approved.body.webhook.status, 202, JSON.stringify(approved.body.webhook));
-  worker = startWorkerProcess('worker-3');
+  worker = workers.start('worker-3');
   await until('the deploy commit', () => (repo.commitsWithTrailer('Platform-Run', runId).length > 0 ? true : undefined));
-  await kill(worker);
+  await workers.kill(worker);
 
   // 4. The last worker finishes the run.
-  worker = startWorkerProcess('worker-4');
+  worker = workers.start('worker-4');
   try {
     const done = await platform.waitForStatus(deploymentId, 'succeeded', 120_000);
     assert.equal(done.approval.approver, 'ops.olga');
   } catch (error) {
-    throw new Error(`${(error as Error).message}\n${output.slice(-60).join('\n')}`);
+    throw new Error(`${(error as Error).message}\n${workers.tail(60)}`);
   } finally {
-    await kill(worker);
+    await workers.kill(worker);
   }
 
   const changes = await platform.changesOfRun(runId);
