@@ -4,8 +4,10 @@
  */
 import { specOf, type LandingZoneInput, type LandingZoneResources, type LandingZoneSpec } from '../shared/contracts/landing-zone';
 import type { ChangeRecord } from '../shared/domain';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../shared/errors';
+import { temporalUiLink } from '../shared/temporal-ui';
 import { whileHeartbeating } from './heartbeat';
 import { renderNamespaceManifests, type NamespaceSpec } from './landing-zone/namespace-manifests';
 import type { ChangeManagement } from './ports/change-management';
@@ -209,7 +211,8 @@ export function createLandingZoneActivities(ports: LandingZonePorts) {
       const links = [
         ...(resources.sourceRepository ? [{ label: 'Source repository', url: resources.sourceRepository.cloneUrl }] : []),
         { label: 'Landing zone status', url: `${input.links.apiUrl}/v1/landing-zones/${project}` },
-        { label: 'Temporal run', url: `${input.links.temporalUiUrl}/namespaces/default/workflows/${encodeURIComponent(request.landingZoneId)}/${request.runId}/history` },
+        // The run's own namespace, whatever TEMPORAL_NAMESPACE is.
+        { label: 'Temporal run', url: temporalUiLink(input.links.temporalUiUrl, Context.current().info.namespace, request.landingZoneId, request.runId) },
       ];
       const result = await ports.notifier.notify({
         to: owners.emails,

@@ -17,6 +17,8 @@ import { configRoutes } from './routes/config';
 import { deploymentRoutes } from './routes/deployments';
 import { landingZoneOperationRoutes } from './routes/landing-zone-operations';
 import { landingZoneRoutes } from './routes/landing-zones';
+import { runListRoutes } from './routes/run-lists';
+import { TemporalRuns } from './temporal-runs';
 import { serviceNowWebhook } from './webhooks/servicenow';
 
 export interface AppDeps {
@@ -32,6 +34,7 @@ export interface AppDeps {
 export function createApp({ config, deployments, client, store, logger, now }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  const runs = new TemporalRuns(client, { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace });
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -66,11 +69,13 @@ export function createApp({ config, deployments, client, store, logger, now }: A
     '/v1',
     express.json({ limit: config.api.bodyLimitBytes, type: 'application/json' }),
     requireBearerToken(config.ciTokens, (hash) => store.tokens.grantFor(hash)),
-    deploymentRoutes({ config, deployments, landingZones: store.landingZones, configuration: store.configuration }),
-    landingZoneRoutes({ config, client, landingZones: store.landingZones, taskQueue: config.temporal.taskQueue }),
+    runListRoutes({ config, runs, landingZones: store.landingZones }),
+    deploymentRoutes({ config, deployments, runs, landingZones: store.landingZones, configuration: store.configuration }),
+    landingZoneRoutes({ config, client, runs, landingZones: store.landingZones, taskQueue: config.temporal.taskQueue }),
     landingZoneOperationRoutes({
       config,
       client,
+      runs,
       landingZones: store.landingZones,
       deploymentRuns: createTemporalDeploymentRuns(client),
       taskQueue: config.temporal.taskQueue,

@@ -59,3 +59,13 @@ export function assertRole(principal: Principal, roles: Role[], action: string):
     throw new NotAllowedError(`${principal.subject} may not ${action}: needs ${roles.join(' or ')}`);
   }
 }
+
+/** Who may read a landing zone: admins, its tenant's admins, its owners, and tokens that may deploy it. */
+export function mayReadLandingZone(principal: Principal, project: string, tenant: string | undefined): boolean {
+  return (
+    principal.hasRole('platform-admin') ||
+    principal.hasRole(`project-owner:${project}`) ||
+    (tenant !== undefined && principal.hasRole(`tenant-admin:${tenant}`)) ||
+    principal.mayDeploy(project)
+  );
+}

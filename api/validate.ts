@@ -21,3 +21,13 @@ export function validateBody<S extends z.ZodType>(schema: S): RequestHandler {
 export function parsedBody<T>(res: Response): T {
   return res.locals.body as T;
 }
+
+/** Parses the query string with `schema`; 400 naming each bad or unknown parameter. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const result = schema.safeParse(query);
+  if (!result.success) {
+    const errors = fieldErrors(result.error);
+    throw new InputError(`invalid query parameter${errors.length === 1 ? '' : 's'}: ${errors.map((e) => e.field).join(', ')}`, errors);
+  }
+  return result.data;
+}

@@ -7,6 +7,7 @@ import type { ConfigurationRepository, LandingZoneRepository } from '../../share
 import { assertMayDeploy, principalOf } from '../auth';
 import { DeploymentService, type DeploymentSnapshot } from '../deployments-service';
 import { ConflictError, InputError, NotFoundError, UnprocessableError, type FieldError } from '../errors';
+import type { TemporalRuns } from '../temporal-runs';
 import { parsedBody, validateBody } from '../validate';
 
 const DEPLOYMENT_ID = /^deploy\.[a-z][-a-z0-9]*\.[a-z][-a-z0-9]*\.[a-z][-a-z0-9]*\.[a-f0-9]{16}$/;
@@ -15,18 +16,19 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export interface DeploymentRoutesDeps {
   config: PlatformConfig;
   deployments: DeploymentService;
+  runs: TemporalRuns;
   landingZones: LandingZoneRepository;
   configuration: ConfigurationRepository;
 }
 
 const PATH = /^\/[A-Za-z0-9._~\-/]*$/;
 
-export function deploymentRoutes({ config, deployments, landingZones, configuration }: DeploymentRoutesDeps): Router {
+export function deploymentRoutes({ config, deployments, runs, landingZones, configuration }: DeploymentRoutesDeps): Router {
   const router = Router();
   const links = (workflowId: string, runId: string) => ({
     self: `${config.api.publicBaseUrl}/v1/deployments/${workflowId}`,
     cancel: `${config.api.publicBaseUrl}/v1/deployments/${workflowId}/cancel`,
-    temporalUi: `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}/${runId}/history`,
+    temporalUi: runs.uiLink(workflowId, runId),
   });
   const present = (snapshot: DeploymentSnapshot) => ({
     ...(snapshot.view ?? { status: snapshot.status, detailsUnavailable: 'no worker answered the status query; showing what Temporal records' }),

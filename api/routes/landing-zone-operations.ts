@@ -33,11 +33,13 @@ import { assertRole, principalOf, type Principal } from '../auth';
 import type { DeploymentRuns } from '../../activities/ports/deployment-runs';
 import { ConflictError, InputError, NotFoundError, fieldErrors } from '../errors';
 import { landingZoneApproval, landingZoneRunSearchAttributes, placeEnvironments } from '../landing-zone-policy';
+import type { TemporalRuns } from '../temporal-runs';
 import { parsedBody, validateBody } from '../validate';
 
 export interface LandingZoneOperationDeps {
   config: PlatformConfig;
   client: Client;
+  runs: TemporalRuns;
   landingZones: LandingZoneRepository;
   deploymentRuns: DeploymentRuns;
   taskQueue: string;
@@ -91,11 +93,11 @@ export async function lastOperation(client: Client, project: string): Promise<Op
   }
 }
 
-export function landingZoneOperationRoutes({ config, client, landingZones, deploymentRuns, taskQueue }: LandingZoneOperationDeps): Router {
+export function landingZoneOperationRoutes({ config, client, runs, landingZones, deploymentRuns, taskQueue }: LandingZoneOperationDeps): Router {
   const router = Router();
   const links = (project: string, workflowId: string, runId: string) => ({
     self: `${config.api.publicBaseUrl}/v1/landing-zones/${project}`,
-    temporalUi: `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}/${runId}/history`,
+    temporalUi: runs.uiLink(workflowId, runId),
   });
 
   /** Refuses while the creation run has not ended: it may still roll back what the operation would build on. */

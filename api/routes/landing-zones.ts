@@ -23,24 +23,26 @@ import { loadProjectTemplate, PROJECT_CLASSES, TemplateError } from '../../share
 import { landingZoneRequestSchema, type LandingZoneRequestBody } from '../../shared/schemas/landing-zone';
 import { DeployStatus } from '../../shared/search-attributes';
 import type { LandingZoneRepository } from '../../shared/store';
-import { assertRole, principalOf } from '../auth';
+import { assertRole, mayReadLandingZone, principalOf } from '../auth';
 import { landingZoneApproval, landingZoneRunSearchAttributes, placeEnvironments } from '../landing-zone-policy';
 import { lastOperation } from './landing-zone-operations';
 import { ConflictError, InputError, NotAllowedError, NotFoundError, type FieldError } from '../errors';
+import type { TemporalRuns } from '../temporal-runs';
 import { parsedBody, validateBody } from '../validate';
 
 export interface LandingZoneRoutesDeps {
   config: PlatformConfig;
   client: Client;
+  runs: TemporalRuns;
   landingZones: LandingZoneRepository;
   taskQueue: string;
 }
 
-export function landingZoneRoutes({ config, client, landingZones, taskQueue }: LandingZoneRoutesDeps): Router {
+export function landingZoneRoutes({ config, client, runs, landingZones, taskQueue }: LandingZoneRoutesDeps): Router {
   const router = Router();
   const links = (project: string, runId?: string) => ({
     self: `${config.api.publicBaseUrl}/v1/landing-zones/${project}`,
-    temporalUi: `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(landingZoneWorkflowId(project))}${runId ? `/${runId}/history` : ''}`,
+    temporalUi: runs.uiLink(landingZoneWorkflowId(project), runId),
   });
 
   router.post('/landing-zones', validateBody(landingZoneRequestSchema), async (_req, res) => {
@@ -115,12 +117,7 @@ export function landingZoneRoutes({ config, client, landingZones, taskQueue }: L
     const principal = principalOf(res);
     const record = landingZones.find(project);
     const tenant = record?.tenant;
-    const allowed =
-      principal.hasRole('platform-admin') ||
-      principal.hasRole(`project-owner:${project}`) ||
-      (tenant !== undefined && principal.hasRole(`tenant-admin:${tenant}`)) ||
-      principal.mayDeploy(project);
-    if (!allowed) throw new NotAllowedError(`${principal.subject} may not read the landing zone of "${project}"`);
+    if (!mayReadLandingZone(principal, project, tenant)) throw new NotAllowedError(`${principal.subject} may not read the landing zone of "${project}"`);
     let view: LandingZoneStatusView | undefined;
     let recorded: string | undefined;
     let runId: string | undefined;

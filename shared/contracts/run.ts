@@ -5,17 +5,19 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalDecision, ChangeOutcome, ChangeWindow } from '../domain';
 
-export type RunStatus =
-  | 'running'
-  | 'awaiting_approval'
+export const RUN_STATUSES = [
+  'running',
+  'awaiting_approval',
   /** Approved; a durable timer waits for the change's planned window to open. */
-  | 'waiting_for_window'
-  | 'succeeded'
-  | 'failed'
-  | 'rejected'
-  | 'expired'
-  | 'rolled_back'
-  | 'cancelled';
+  'waiting_for_window',
+  'succeeded',
+  'failed',
+  'rejected',
+  'expired',
+  'rolled_back',
+  'cancelled',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'rejected', 'expired', 'rolled_back', 'cancelled'];
 

@@ -89,6 +89,11 @@ export class LandingZoneRepository {
     return row ? toRecord(row) : undefined;
   }
 
+  /** The projects registered under `tenant`, by name. */
+  projectsOf(tenant: string): string[] {
+    return (this.db.prepare('SELECT project FROM landing_zones WHERE tenant = ? ORDER BY project').all(tenant) as { project: string }[]).map((r) => r.project);
+  }
+
   /** Removes the record of `runId` (compensation, decommission); no-op when absent or another run's. */
   unregister(project: string, runId: string): boolean {
     return this.db.prepare('DELETE FROM landing_zones WHERE project = ? AND run_id = ?').run(project, runId).changes > 0;

@@ -5,6 +5,7 @@
 import { setHandler, workflowInfo, type QueryDefinition } from '@temporalio/workflow';
 import type { ApplyRequest } from '../../activities/ports/cluster-target';
 import { approvalSignal, approvalUpdate, type RunView } from '../../shared/contracts/run';
+import { temporalUiLink } from '../../shared/temporal-ui';
 import { ApprovalGate, type DecisionContext } from '../shared/approval-gate';
 import { changeCloser } from '../shared/compensation';
 import type { RunTracker } from '../shared/run-tracker';
@@ -17,7 +18,7 @@ export function landingZoneRunContext<Answer extends RunView, View extends Answe
   /** Who may approve the run's change (the requester may not). */
   decisions: DecisionContext,
 ) {
-  const { workflowId, runId } = workflowInfo();
+  const { workflowId, runId, namespace } = workflowInfo();
   // The change the run opened, once tracker.recordChange has it.
   const changeNumber = (): string | undefined => tracker.view().change?.number;
   const gate = new ApprovalGate(tracker, changeNumber, () => decisions);
@@ -49,7 +50,7 @@ export function landingZoneRunContext<Answer extends RunView, View extends Answe
             body: [message.intro, ...message.summary.map((line) => `- ${line}`)].join('\n'),
             links: [
               ...message.links,
-              { label: 'Temporal run', url: `${message.temporalUiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${runId}/history` },
+              { label: 'Temporal run', url: temporalUiLink(message.temporalUiUrl, namespace, workflowId, runId) },
             ],
             idempotencyKey: key('notify'),
           }),
