@@ -3,38 +3,40 @@
  * Built from explicit dependencies so tests can run it on an ephemeral port.
  */
 import type { Client } from '@temporalio/client';
-import { createTemporalDeploymentRuns } from '../activities/adapters/temporal-runs';
 import express, { type Express } from 'express';
 import { payloadCodecFor } from '../shared/codec/data-converter';
 import type { PlatformConfig } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import type { PlatformStore } from '../shared/store';
 import { requireBearerToken } from './auth';
-import type { DeploymentService } from './deployments-service';
 import { NotFoundError, problemHandler } from './errors';
 import { codecRoutes } from './routes/codec';
 import { configRoutes } from './routes/config';
 import { deploymentRoutes } from './routes/deployments';
-import { landingZoneOperationRoutes } from './routes/landing-zone-operations';
 import { landingZoneRoutes } from './routes/landing-zones';
 import { runListRoutes } from './routes/run-lists';
-import { TemporalRuns } from './temporal-runs';
+import { DeploymentService } from './services/deployments';
+import { LandingZoneService } from './services/landing-zones';
+import { TemporalRuns, type TemporalRunsOptions } from './temporal-runs';
 import { serviceNowWebhook } from './webhooks/servicenow';
 
 export interface AppDeps {
   config: PlatformConfig;
-  deployments: DeploymentService;
-  /** The Temporal client (landing zones); deployments go through `deployments`. */
+  /** The Temporal client; only TemporalRuns uses it. */
   client: Client;
   store: PlatformStore;
   logger: Logger;
   now?: () => number;
+  /** Timeouts toward Temporal (tests shorten them). */
+  temporal?: Pick<TemporalRunsOptions, 'queryTimeoutMs' | 'visibilityWaitMs' | 'decisionWaitMs'>;
 }
 
-export function createApp({ config, deployments, client, store, logger, now }: AppDeps): Express {
+export function createApp({ config, client, store, logger, now, temporal }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  const runs = new TemporalRuns(client, { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace });
+  const runs = new TemporalRuns(client, { namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, uiUrl: config.temporal.uiUrl, ...temporal });
+  const deployments = new DeploymentService({ config, runs, landingZones: store.landingZones, configuration: store.configuration });
+  const landingZones = new LandingZoneService({ config, runs, landingZones: store.landingZones });
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -51,7 +53,7 @@ export function createApp({ config, deployments, client, store, logger, now }: A
   });
   app.get('/readyz', async (_req, res) => {
     try {
-      await deployments.ping();
+      await runs.ping();
       res.json({ status: 'ready', temporal: config.temporal.address });
     } catch (error) {
       res.status(503).type('application/problem+json').json({
@@ -64,22 +66,14 @@ export function createApp({ config, deployments, client, store, logger, now }: A
   });
 
   app.use(codecRoutes({ config, codec: payloadCodecFor(config), issuedTokens: (hash) => store.tokens.grantFor(hash) }));
-  app.use('/v1/webhooks/servicenow', serviceNowWebhook({ secrets: [config.servicenow.webhookSecret, config.servicenow.previousWebhookSecret], deployments, logger, now }));
+  app.use('/v1/webhooks/servicenow', serviceNowWebhook({ secrets: [config.servicenow.webhookSecret, config.servicenow.previousWebhookSecret], runs, logger, now }));
   app.use(
     '/v1',
     express.json({ limit: config.api.bodyLimitBytes, type: 'application/json' }),
     requireBearerToken(config.ciTokens, (hash) => store.tokens.grantFor(hash)),
     runListRoutes({ config, runs, landingZones: store.landingZones }),
-    deploymentRoutes({ config, deployments, runs, landingZones: store.landingZones, configuration: store.configuration }),
-    landingZoneRoutes({ config, client, runs, landingZones: store.landingZones, taskQueue: config.temporal.taskQueue }),
-    landingZoneOperationRoutes({
-      config,
-      client,
-      runs,
-      landingZones: store.landingZones,
-      deploymentRuns: createTemporalDeploymentRuns(client),
-      taskQueue: config.temporal.taskQueue,
-    }),
+    deploymentRoutes({ config, deployments, runs }),
+    landingZoneRoutes({ config, landingZones, runs }),
     configRoutes({ configuration: store.configuration, landingZones: store.landingZones }),
   );
 

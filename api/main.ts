@@ -5,7 +5,6 @@ import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { openPlatformStore } from '../shared/store';
 import { createApp } from './app';
-import { DeploymentService } from './deployments-service';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, 'api');
@@ -15,7 +14,7 @@ async function main(): Promise<void> {
   const connection = Connection.lazy({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
   const store = openPlatformStore(config.databaseFile);
-  const app = createApp({ config, deployments: new DeploymentService(client, { taskQueue: config.temporal.taskQueue }), client, store, logger });
+  const app = createApp({ config, client, store, logger });
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info('listening', { url: `http://${config.api.host}:${config.api.port}`, public: config.api.publicBaseUrl });
   });

@@ -1,14 +1,33 @@
 /**
- * Listing runs through Temporal's visibility store, one page at a time, and the link to a run in
- * the Temporal UI. Pages are addressed by an opaque cursor (Temporal's page token, base64url), so
- * a client walks a list without the API holding any state between requests.
+ * The API's one way to Temporal: start runs (idempotently), read a run's status with a fallback
+ * when no worker answers, find runs (by change, by query, in pages), deliver decisions, cancel,
+ * and the link to a run in the Temporal UI. Services turn requests into workflow inputs; only
+ * this module holds the Temporal client. Workflows are referred to by name, so the API never
+ * loads workflow code.
  */
-import type { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import {
+  isGrpcDeadlineError,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+  type QueryDefinition,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import { ApplicationFailure, type SearchAttributePair } from '@temporalio/common';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { temporalUiLink } from '../shared/temporal-ui';
+import { DEPLOY_WORKFLOW_TYPE } from '../shared/contracts/deploy';
+import { approvalSignal, approvalUpdate, type DecisionAnswer, type RunStatus } from '../shared/contracts/run';
+import type { ApprovalDecision } from '../shared/domain';
 import { ChangeNumber, DeployEnvironment, DeployProject, DeployService, DeployStage, DeployStatus } from '../shared/search-attributes';
+import { temporalUiLink } from '../shared/temporal-ui';
 
 const { WorkflowExecutionStatus } = temporal.api.enums.v1;
 
@@ -32,12 +51,73 @@ export interface RunPage {
   nextCursor?: string;
 }
 
+/** A run as the API shows it: the workflow's own status view, or what Temporal records without a worker. */
+export interface RunSnapshot<View> {
+  workflowId: string;
+  runId: string;
+  type: string;
+  /** Null when no worker answered the status query in time. */
+  view: View | null;
+  status: RunStatus;
+  project?: string;
+  memo: Record<string, unknown>;
+}
+
+export interface StartOptions {
+  workflowId: string;
+  args: unknown[];
+  /** `use-existing`: an open run under the id is returned instead; `fail`: RunAlreadyOpenError. */
+  whenOpen: 'use-existing' | 'fail';
+  memo?: Record<string, unknown>;
+  searchAttributes: SearchAttributePair[];
+  summary: string;
+  details?: string;
+}
+
+export interface Started {
+  workflowId: string;
+  runId: string;
+  /** False when an open run was returned instead of starting one. */
+  created: boolean;
+  /** The memo of the run returned (the new one, or the open one). */
+  memo: Record<string, unknown>;
+}
+
+/** What became of a decision delivered to a run. */
+export type DecisionDelivery =
+  /** The run answered (applied, duplicate, or refused after reading ServiceNow). */
+  | { kind: 'answered'; answer: DecisionAnswer }
+  /** The run's validator refused it before recording anything (`type` is a DecisionRejection). */
+  | { kind: 'not-accepted'; type: string; message: string }
+  /** No worker answered in time: the decision was queued as a signal and will be checked then. */
+  | { kind: 'queued' }
+  /** The run has ended. */
+  | { kind: 'closed' };
+
+/** `start` with `whenOpen: 'fail'` met an open run under the id. */
+export class RunAlreadyOpenError extends Error {
+  override readonly name = 'RunAlreadyOpenError';
+}
+
 /** A cursor that cannot have come from this API. */
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
 }
 
-const TEMPORAL_STATUS: Record<number, string> = {
+export interface TemporalRunsOptions {
+  namespace: string;
+  taskQueue: string;
+  /** Base of links to the Temporal UI. */
+  uiUrl: string;
+  /** Status queries need a worker; give up after this long and answer from the run's metadata. */
+  queryTimeoutMs?: number;
+  /** Visibility is eventually consistent: how long to keep looking for a change's run. */
+  visibilityWaitMs?: number;
+  /** How long a delivered decision may wait for the run's verdict before it is queued instead. */
+  decisionWaitMs?: number;
+}
+
+const TEMPORAL_STATUS: Record<number, RunStatus | 'terminated' | 'continued' | 'timed_out'> = {
   [WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING]: 'running',
   [WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED]: 'succeeded',
   [WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED]: 'failed',
@@ -52,17 +132,145 @@ export function queryValue(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
+function statusFromDescription(description: WorkflowExecutionDescription): RunStatus {
+  const recorded = description.typedSearchAttributes.get(DeployStatus);
+  if (recorded) return recorded as RunStatus;
+  switch (description.status.name) {
+    case 'RUNNING':
+      return 'running';
+    case 'COMPLETED':
+      return 'succeeded';
+    case 'CANCELLED':
+      return 'cancelled';
+    default:
+      return 'failed';
+  }
+}
+
+/** The call's deadline passed (the update's start or its long poll for the result). */
+function timedOut(error: unknown): boolean {
+  return (
+    error instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+    isGrpcDeadlineError(error) ||
+    (error instanceof ServiceError && isGrpcDeadlineError(error.cause))
+  );
+}
+
 const isoOf = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 export class TemporalRuns {
+  private readonly queryTimeoutMs: number;
+  private readonly visibilityWaitMs: number;
+  private readonly decisionWaitMs: number;
+
   constructor(
     private readonly client: Client,
-    private readonly ui: { baseUrl: string; namespace: string },
-  ) {}
+    private readonly options: TemporalRunsOptions,
+  ) {
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 5_000;
+    this.visibilityWaitMs = options.visibilityWaitMs ?? 3_000;
+    // Well inside the 10 s a ServiceNow REST message (and the simulator) waits for an answer.
+    this.decisionWaitMs = options.decisionWaitMs ?? 5_000;
+  }
 
   /** The run's page in the Temporal UI (its history), or the workflow id's latest run. */
   uiLink(workflowId: string, runId?: string): string {
-    return temporalUiLink(this.ui.baseUrl, this.ui.namespace, workflowId, runId);
+    return temporalUiLink(this.options.uiUrl, this.options.namespace, workflowId, runId);
+  }
+
+  /**
+   * Starts a run. With `use-existing`, an open run under the same id is returned instead (the
+   * memo's fresh nonce tells which happened); with `fail`, RunAlreadyOpenError.
+   */
+  async start(type: string, options: StartOptions): Promise<Started> {
+    const nonce = randomUUID();
+    try {
+      const handle = await this.client.workflow.start(type, {
+        taskQueue: this.options.taskQueue,
+        workflowId: options.workflowId,
+        args: options.args,
+        workflowIdConflictPolicy: options.whenOpen === 'use-existing' ? WorkflowIdConflictPolicy.USE_EXISTING : WorkflowIdConflictPolicy.FAIL,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        memo: { ...options.memo, requestNonce: nonce },
+        typedSearchAttributes: options.searchAttributes,
+        staticSummary: options.summary,
+        ...(options.details ? { staticDetails: options.details } : {}),
+      });
+      if (options.whenOpen === 'fail') return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, created: true, memo: { ...options.memo } };
+      const description = await handle.describe();
+      return { workflowId: handle.workflowId, runId: description.runId, created: description.memo?.requestNonce === nonce, memo: description.memo ?? {} };
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) throw new RunAlreadyOpenError(`a run of ${options.workflowId} is open`);
+      throw error;
+    }
+  }
+
+  /** The run's description, or undefined when there is no such run. */
+  async describe(workflowId: string, runId?: string): Promise<WorkflowExecutionDescription | undefined> {
+    try {
+      return await this.client.workflow.getHandle(workflowId, runId).describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  /** The latest run under `workflowId` (or the given run) with its status view; undefined when there is none. */
+  async snapshot<View extends { status: RunStatus }>(workflowId: string, query: QueryDefinition<View>, options: { runId?: string; type?: string } = {}): Promise<RunSnapshot<View> | undefined> {
+    const description = await this.describe(workflowId, options.runId);
+    if (!description || (options.type && description.type !== options.type)) return undefined;
+    const view = await this.queryWithin(workflowId, description.runId, query);
+    return {
+      workflowId,
+      runId: description.runId,
+      type: description.type,
+      view,
+      status: view?.status ?? statusFromDescription(description),
+      project: description.typedSearchAttributes.get(DeployProject),
+      memo: description.memo ?? {},
+    };
+  }
+
+  /** Answers a query within the query timeout; null when no worker answers in time. */
+  private async queryWithin<T>(workflowId: string, runId: string, query: QueryDefinition<T>): Promise<T | null> {
+    try {
+      return await this.client.withDeadline(Date.now() + this.queryTimeoutMs, () => this.client.workflow.getHandle(workflowId, runId).query(query));
+    } catch {
+      return null; // no worker to answer: callers fall back to what Temporal itself records
+    }
+  }
+
+  /** The newest run a visibility query selects, with its memo. */
+  async findOne(query: string): Promise<{ workflowId: string; runId: string; memo: Record<string, unknown> } | undefined> {
+    for await (const execution of this.client.workflow.list({ query, pageSize: 1 })) {
+      return { workflowId: execution.workflowId, runId: execution.runId, memo: execution.memo ?? {} };
+    }
+    return undefined;
+  }
+
+  /**
+   * The run that opened `changeNumber` (and whose run id is `correlationId`, when ServiceNow sends
+   * it), waiting briefly for visibility to catch up with a change opened moments ago.
+   */
+  async findByChangeNumber(changeNumber: string, correlationId?: string): Promise<{ workflowId: string; runId: string } | undefined> {
+    if (!/^[A-Z0-9]+$/.test(changeNumber)) return undefined;
+    if (correlationId !== undefined && !/^[0-9a-f-]{36}$/.test(correlationId)) return undefined;
+    const query = `${ChangeNumber.name} = "${changeNumber}"${correlationId ? ` AND RunId = "${correlationId}"` : ''}`;
+    const deadline = Date.now() + this.visibilityWaitMs;
+    for (;;) {
+      const found = await this.findOne(query);
+      if (found) return found;
+      if (Date.now() >= deadline) return undefined;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** The deployment runs of `project` still open (a decommission refuses while there are any). */
+  async openDeployments(project: string): Promise<{ workflowId: string; runId: string }[]> {
+    const query = `WorkflowType = ${queryValue(DEPLOY_WORKFLOW_TYPE)} AND ${DeployProject.name} = ${queryValue(project)} AND ExecutionStatus = 'Running'`;
+    const runs: { workflowId: string; runId: string }[] = [];
+    for await (const execution of this.client.workflow.list({ query })) runs.push({ workflowId: execution.workflowId, runId: execution.runId });
+    return runs;
   }
 
   /** One page of the runs a visibility query selects, newest first. */
@@ -74,7 +282,7 @@ export class TemporalRuns {
     }
     let response: temporal.api.workflowservice.v1.IListWorkflowExecutionsResponse;
     try {
-      response = await this.client.workflowService.listWorkflowExecutions({ namespace: this.ui.namespace, query, pageSize, nextPageToken });
+      response = await this.client.workflowService.listWorkflowExecutions({ namespace: this.options.namespace, query, pageSize, nextPageToken });
     } catch (error) {
       // A token Temporal does not accept is the caller's mistake, not an outage.
       if (cursor && /token|invalid argument/i.test(String(error))) throw new InvalidCursorError('the cursor is not valid (expired, or from another list)');
@@ -82,16 +290,14 @@ export class TemporalRuns {
     }
     const runs = (response.executions ?? []).map((execution): RunSummary => {
       const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
-      const startedAt = isoOf(optionalTsToMs(execution.startTime));
-      const closedAt = isoOf(optionalTsToMs(execution.closeTime));
       const optional = {
         stage: attributes.get(DeployStage),
         project: attributes.get(DeployProject),
         service: attributes.get(DeployService),
         environment: attributes.get(DeployEnvironment),
         changeNumber: attributes.get(ChangeNumber),
-        startedAt,
-        closedAt,
+        startedAt: isoOf(optionalTsToMs(execution.startTime)),
+        closedAt: isoOf(optionalTsToMs(execution.closeTime)),
       };
       return {
         workflowId: execution.execution?.workflowId ?? '',
@@ -103,5 +309,39 @@ export class TemporalRuns {
     });
     const token = response.nextPageToken;
     return { runs, ...(token && token.length > 0 ? { nextCursor: Buffer.from(token).toString('base64url') } : {}) };
+  }
+
+  async cancel(workflowId: string, runId: string): Promise<void> {
+    await this.client.workflow.getHandle(workflowId, runId).cancel();
+  }
+
+  /**
+   * Reports a decision to the run and returns its verdict: the run reads the change in ServiceNow
+   * before it answers. Without a worker to answer within `decisionWaitMs` (a restart, a backlog),
+   * the decision is queued as a signal instead, which the run checks the same way when it resumes.
+   */
+  async deliverDecision(workflowId: string, runId: string, decision: ApprovalDecision): Promise<DecisionDelivery> {
+    const handle = this.client.workflow.getHandle(workflowId, runId);
+    try {
+      const answer = await this.client.withDeadline(Date.now() + this.decisionWaitMs, () => handle.executeUpdate(approvalUpdate, { args: [decision] }));
+      return { kind: 'answered', answer };
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) {
+        const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
+        return { kind: 'not-accepted', type: cause?.type ?? 'Error', message: cause?.message ?? error.message };
+      }
+      if (error instanceof WorkflowNotFoundError) return { kind: 'closed' };
+      if (!timedOut(error)) {
+        if ((await this.describe(workflowId, runId))?.status.name !== 'RUNNING') return { kind: 'closed' };
+        throw error;
+      }
+    }
+    await handle.signal(approvalSignal, decision);
+    return { kind: 'queued' };
+  }
+
+  /** Ready when the Temporal frontend answers. */
+  async ping(timeoutMs = 2_000): Promise<void> {
+    await this.client.withDeadline(Date.now() + timeoutMs, () => this.client.connection.workflowService.getSystemInfo({}));
   }
 }

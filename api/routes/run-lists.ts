@@ -52,6 +52,20 @@ function deployableProjects(principal: Principal): readonly string[] | 'all' {
   return principal.hasRole('platform-admin') || principal.projects.includes('*') ? 'all' : principal.projects;
 }
 
+/** The landing zones the caller may list (of `tenant`, when given), or 'all'. */
+function readableLandingZones(principal: Principal, tenant: string | undefined, landingZones: LandingZoneRepository): readonly string[] | 'all' {
+  if (tenant) {
+    if (!principal.hasRole('platform-admin') && !principal.hasRole(`tenant-admin:${tenant}`)) {
+      throw new NotAllowedError(`${principal.subject} may not list the landing zones of tenant ${tenant}: needs platform-admin or tenant-admin:${tenant}`);
+    }
+    return landingZones.projectsOf(tenant);
+  }
+  if (principal.hasRole('platform-admin') || principal.projects.includes('*')) return 'all';
+  // Tenants the caller administers, projects it owns, and projects it may deploy.
+  const roleTargets = (prefix: string) => principal.roles.flatMap((role) => (role.startsWith(prefix) ? [role.slice(prefix.length)] : []));
+  return [...new Set([...roleTargets('tenant-admin:').flatMap((t) => landingZones.projectsOf(t)), ...roleTargets('project-owner:'), ...principal.projects])];
+}
+
 async function page(runs: TemporalRuns, query: string, limit: number, cursor: string | undefined): Promise<RunPage> {
   try {
     return await runs.list(query, limit, cursor);
@@ -122,21 +136,7 @@ export function runListRoutes({ config, runs, landingZones }: RunListDeps): Rout
 
   router.get('/landing-zones', async (req, res) => {
     const q = parseQuery(landingZoneListQuerySchema, req.query);
-    const principal = principalOf(res);
-    let projects: readonly string[] | 'all';
-    if (q.tenant) {
-      if (!principal.hasRole('platform-admin') && !principal.hasRole(`tenant-admin:${q.tenant}`)) {
-        throw new NotAllowedError(`${principal.subject} may not list the landing zones of tenant ${q.tenant}: needs platform-admin or tenant-admin:${q.tenant}`);
-      }
-      projects = landingZones.projectsOf(q.tenant);
-    } else if (principal.hasRole('platform-admin')) {
-      projects = 'all';
-    } else {
-      // Tenants the caller administers, projects it owns, and projects it may deploy.
-      const tenants = principal.roles.flatMap((role) => (role.startsWith('tenant-admin:') ? [role.slice('tenant-admin:'.length)] : []));
-      const owned = principal.roles.flatMap((role) => (role.startsWith('project-owner:') ? [role.slice('project-owner:'.length)] : []));
-      projects = principal.projects.includes('*') ? 'all' : [...new Set([...tenants.flatMap((t) => landingZones.projectsOf(t)), ...owned, ...principal.projects])];
-    }
+    const projects = readableLandingZones(principalOf(res), q.tenant, landingZones);
     const query = where([
       `WorkflowType = ${queryValue(LANDING_ZONE_WORKFLOW_TYPE)}`,
       projects === 'all' ? undefined : oneOf(DeployProject.name, projects.length > 0 ? projects : ['-']),

@@ -10,18 +10,18 @@
  *   422 the run refused it (ServiceNow does not record it, or it breaks the approver rules)
  * Approver names and comments are never logged.
  */
-import express, { Router } from 'express';
-import { DecisionRejection } from '../../shared/contracts/run';
+import express, { Router, type Request } from 'express';
+import { DecisionRejection, runStatusQuery } from '../../shared/contracts/run';
 import type { Logger } from '../../shared/logger';
 import { serviceNowWebhookSchema, type ServiceNowWebhook } from '../../shared/schemas/servicenow-webhook';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../../shared/webhook-signature';
-import type { DecisionDelivery, DeploymentService } from '../deployments-service';
+import type { DecisionDelivery, TemporalRuns } from '../temporal-runs';
 import { ConflictError, fieldErrors, InputError, NotAuthenticatedError, NotFoundError, UnprocessableError } from '../errors';
 
 export interface ServiceNowWebhookDeps {
   /** The current secret first; a previous one stays valid while ServiceNow is rotated to the new one. */
   secrets: readonly string[];
-  deployments: DeploymentService;
+  runs: TemporalRuns;
   logger: Logger;
   now?: () => number;
 }
@@ -32,8 +32,8 @@ interface Answered {
 }
 
 /** A run that has ended answers a redelivery of the decision it acted on with that same outcome. */
-async function answerForEndedRun(deployments: DeploymentService, run: { workflowId: string; runId: string }, event: ServiceNowWebhook): Promise<Answered> {
-  const snapshot = await deployments.snapshot(run.workflowId, run.runId).catch(() => undefined);
+async function answerForEndedRun(runs: TemporalRuns, run: { workflowId: string; runId: string }, event: ServiceNowWebhook): Promise<Answered> {
+  const snapshot = await runs.snapshot(run.workflowId, runStatusQuery, { runId: run.runId }).catch(() => undefined);
   const decided = snapshot?.view?.approval.decision;
   if (decided === event.approval) return { status: 200, body: { outcome: 'duplicate', decision: decided, runStatus: snapshot?.status } };
   throw new ConflictError(`run ${run.workflowId} has ended (status ${snapshot?.status ?? 'unknown'}); it no longer takes decisions`, { runStatus: snapshot?.status });
@@ -54,53 +54,55 @@ function toAnswer(delivery: Exclude<DecisionDelivery, { kind: 'closed' }>, run: 
   }
 }
 
-export function serviceNowWebhook({ secrets, deployments, logger, now = Date.now }: ServiceNowWebhookDeps): Router {
+/** The decision in a webhook call, once its signature over the raw bytes checks out; 401/400 otherwise. */
+function verifiedEvent(req: Request, { secrets, logger, now = Date.now }: Omit<ServiceNowWebhookDeps, 'runs'>): ServiceNowWebhook {
+  const rawBody: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const verdict = verifyWebhookSignature({
+    secret: secrets,
+    rawBody,
+    timestampHeader: req.get(TIMESTAMP_HEADER),
+    signatureHeader: req.get(SIGNATURE_HEADER),
+    nowSec: Math.floor(now() / 1000),
+  });
+  if (!verdict.ok) {
+    logger.warn('webhook refused', { reason: verdict.reason, remote: req.ip });
+    throw new NotAuthenticatedError(`webhook signature rejected: ${verdict.reason}`);
+  }
+  if (verdict.secretIndex > 0) logger.info('webhook signed with the previous secret; finish rotating ServiceNow to the new one');
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    throw new InputError('the webhook body is not valid JSON', [{ field: '(body)', message: 'malformed JSON' }]);
+  }
+  const parsed = serviceNowWebhookSchema.safeParse(json);
+  if (!parsed.success) throw new InputError('the webhook body is not a change decision', fieldErrors(parsed.error));
+  return parsed.data;
+}
+
+export function serviceNowWebhook(deps: ServiceNowWebhookDeps): Router {
+  const { runs, logger } = deps;
   const router = Router();
   router.post('/', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
-    const rawBody: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const verdict = verifyWebhookSignature({
-      secret: secrets,
-      rawBody,
-      timestampHeader: req.get(TIMESTAMP_HEADER),
-      signatureHeader: req.get(SIGNATURE_HEADER),
-      nowSec: Math.floor(now() / 1000),
-    });
-    if (!verdict.ok) {
-      logger.warn('webhook refused', { reason: verdict.reason, remote: req.ip });
-      throw new NotAuthenticatedError(`webhook signature rejected: ${verdict.reason}`);
-    }
-    if (verdict.secretIndex > 0) logger.info('webhook signed with the previous secret; finish rotating ServiceNow to the new one');
-
-    let json: unknown;
-    try {
-      json = JSON.parse(rawBody.toString('utf8'));
-    } catch {
-      throw new InputError('the webhook body is not valid JSON', [{ field: '(body)', message: 'malformed JSON' }]);
-    }
-    const parsed = serviceNowWebhookSchema.safeParse(json);
-    if (!parsed.success) throw new InputError('the webhook body is not a change decision', fieldErrors(parsed.error));
-    const event = parsed.data;
+    const event = verifiedEvent(req, deps);
     const delivery = { change: event.number, eventId: event.event_id, decision: event.approval };
-
-    const run = await deployments.findByChangeNumber(event.number, event.correlation_id);
+    const run = await runs.findByChangeNumber(event.number, event.correlation_id);
     if (!run) {
       logger.warn('webhook for a change no platform run owns', delivery);
       throw new NotFoundError(`no platform run opened change ${event.number}${event.correlation_id ? ` with correlation id ${event.correlation_id}` : ''}; the decision was not delivered`);
     }
-    const result = await deployments.deliverDecision(run.workflowId, run.runId, {
+    const result = await runs.deliverDecision(run.workflowId, run.runId, {
       decision: event.approval,
       approver: event.approver,
       changeNumber: event.number,
       ...(event.comment ? { comment: event.comment } : {}),
       ...(event.event_id ? { eventId: event.event_id } : {}),
     });
-    let answered: Answered;
-    try {
-      answered = result.kind === 'closed' ? await answerForEndedRun(deployments, run, event) : toAnswer(result, run);
-    } catch (error) {
+    const verdict = async (): Promise<Answered> => (result.kind === 'closed' ? answerForEndedRun(runs, run, event) : toAnswer(result, run));
+    const answered = await verdict().catch((error: unknown) => {
       logger.warn('decision not taken by the run', { ...delivery, run: run.workflowId, status: (error as { status?: number }).status });
       throw error;
-    }
+    });
     logger.info('decision delivered', { ...delivery, run: run.workflowId, outcome: answered.body.outcome });
     res.status(answered.status).json({ deploymentId: run.workflowId, runId: run.runId, changeNumber: event.number, eventId: event.event_id, ...answered.body });
   });

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
-import { DeploymentService } from '../../api/deployments-service';
 import { freePort } from '../../scripts/lib/processes';
 import { createLogger } from '../../shared/logger';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../shared/webhook-signature';
@@ -182,7 +181,7 @@ describe('health', () => {
     const deadPort = await freePort();
     const connection = Connection.lazy({ address: `127.0.0.1:${deadPort}` });
     const client = new Client({ connection });
-    const app = createApp({ config: platform.config, deployments: new DeploymentService(client), client, store: platform.store, logger: createLogger('test', 'error') });
+    const app = createApp({ config: platform.config, client, store: platform.store, logger: createLogger('test', 'error') });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const port = (server.address() as { port: number }).port;

@@ -13,7 +13,6 @@ import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { createApp } from '../../api/app';
-import { DeploymentService } from '../../api/deployments-service';
 import { ENCRYPTED_ENCODING, PayloadCodecError, PayloadEncryptionCodec, payloadKey } from '../../shared/codec/payload-encryption';
 import { loadConfig } from '../../shared/config';
 import { projectRoot } from '../../scripts/lib/tools';
@@ -146,7 +145,6 @@ describe('encrypted history and the codec endpoint', () => {
 
     const production = createApp({
       config: { ...platform.config, production: true },
-      deployments: new DeploymentService(platform.client),
       client: platform.client,
       store: platform.store,
       logger: createLogger('test', 'error'),

@@ -13,7 +13,8 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createDeployPorts, createLandingZonePorts } from '../../activities/adapters';
 import type { DeployPorts } from '../../activities/deploy';
 import { createApp } from '../../api/app';
-import { DeploymentService } from '../../api/deployments-service';
+import { DeploymentService } from '../../api/services/deployments';
+import { TemporalRuns } from '../../api/temporal-runs';
 import { freePort } from '../../scripts/lib/processes';
 import { loadConfig, type PlatformConfig } from '../../shared/config';
 import type { DeploymentStatus, DeploymentStatusView } from '../../shared/contracts/deploy';
@@ -146,7 +147,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
 
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
-  const deployments = new DeploymentService(client, { taskQueue: config.temporal.taskQueue });
+  const runs = new TemporalRuns(client, { namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, uiUrl: config.temporal.uiUrl });
   const store = openPlatformStore(config.databaseFile);
   // The deploy tests' project, as if a landing zone had created it (the landing-zone tests create real ones).
   store.landingZones.register({
@@ -158,7 +159,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     runId: 'fixture',
     resources: {},
   });
-  const app = createApp({ config, deployments, client, store, logger });
+  const deployments = new DeploymentService({ config, runs, landingZones: store.landingZones, configuration: store.configuration });
+  const app = createApp({ config, client, store, logger });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(apiPort, '127.0.0.1', () => resolve(s));
   });
