@@ -68,7 +68,7 @@ export class DeploymentService {
       const snapshot = existing && (await this.snapshot(existing.workflowId, existing.runId));
       if (snapshot) return { kind: 'replayed', snapshot };
     }
-    const input: DeployInput = { request, policy };
+    const input: DeployInput = { request, policy, links: { apiUrl: this.deps.config.api.publicBaseUrl } };
     const started = await this.deps.runs.start(DEPLOY_WORKFLOW_TYPE, {
       workflowId: deployWorkflowId(request),
       args: [input],

@@ -13,6 +13,8 @@ export interface DeployInput {
   request: DeployRequest;
   /** The environment policy as resolved when the run was requested (auditable in history). */
   policy: EnvironmentPolicy;
+  /** Where people follow the run (absent in runs started before it was recorded). */
+  links?: { apiUrl: string };
 }
 
 export const DEPLOY_STAGES = [

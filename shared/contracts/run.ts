@@ -24,7 +24,8 @@ export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', '
 export interface StepRecord {
   /** A stage name, or `undo:<stage>` for a compensating step. */
   name: string;
-  status: 'running' | 'succeeded' | 'failed' | 'skipped';
+  /** `cancelled`: the step was interrupted because the run was cancelled. */
+  status: 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
   startedAt: string;
   endedAt?: string;
   detail?: string;

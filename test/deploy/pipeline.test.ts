@@ -7,7 +7,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
-import { dataConverterFor } from '../../shared/codec/data-converter';
+import { dataConverterFor, payloadCodecFor } from '../../shared/codec/data-converter';
 import { projectNamespace } from '../../shared/contracts/deploy';
 import { GitOpsRepo, serviceDir, trivyReport } from '../helpers/fixtures';
 import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
@@ -120,6 +120,20 @@ describe('deploy pipeline', () => {
     const [change] = await platform.changesOfRun(started.body.runId);
     assert.equal(change?.type, 'standard');
     assert.equal(change?.close_code, 'successful');
+
+    // Operators in the Temporal UI: each activity call says what it does.
+    const history = await platform.client.workflow.getHandle(started.body.deploymentId, started.body.runId).fetchHistory();
+    const codec = payloadCodecFor(platform.config);
+    const summaries: string[] = [];
+    for (const event of history.events ?? []) {
+      const summary = event.activityTaskScheduledEventAttributes ? event.userMetadata?.summary : undefined;
+      if (!summary) continue;
+      const [decoded] = await codec.decode([summary]);
+      summaries.push(JSON.parse(Buffer.from(decoded?.data ?? new Uint8Array()).toString('utf8')) as string);
+    }
+    for (const expected of ['open the change request in ServiceNow', 'deploy the workload: Deployment, Service, ServiceAccount', 'wire the mesh: VirtualService and DestinationRule', 'close the change request in ServiceNow with the outcome']) {
+      assert.ok(summaries.includes(expected), `${expected} in ${JSON.stringify(summaries)}`);
+    }
   });
 
   it('when the approver rejects, then nothing is deployed, the change is cancelled and the status is rejected', async () => {
@@ -159,6 +173,8 @@ describe('deploy pipeline', () => {
     assert.equal(cancelled.status, 202);
     const done = await platform.waitForStatus(id, 'cancelled');
     assert.equal(done.change?.outcome, 'cancelled');
+    const interrupted = done.steps.find((s) => s.name === 'awaitApproval');
+    assert.deepEqual([interrupted?.status, interrupted?.detail], ['cancelled', 'interrupted: the run was cancelled'], 'the interrupted step says so');
     const [change] = await platform.changesOfRun(started.body.runId);
     assert.equal(change?.state, '4');
     const again = await platform.http('POST', `/v1/deployments/${id}/cancel`);

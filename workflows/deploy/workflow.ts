@@ -11,7 +11,7 @@ import {
 } from '../../shared/contracts/deploy';
 import type { ChangeRecord, ScanSummary } from '../../shared/domain';
 import { ErrorType } from '../../shared/errors';
-import { changeOp, fastStep, scanOp, sideEffect, verifyOp } from '../shared/activity-options';
+import { changeOp, fastStep, scanOp, sideEffect, summarisedActivities, verifyOp } from '../shared/activity-options';
 import { ApprovalGate, awaitApprovalIfRequired } from '../shared/approval-gate';
 import { changeCloser, compensateAndRethrow } from '../shared/compensation';
 import { RunTracker } from '../shared/run-tracker';
@@ -19,8 +19,16 @@ import { Saga } from '../shared/saga';
 
 const scanning = proxyActivities<DeployActivities>({ ...scanOp, summary: 'judge the image scan against the environment policy' });
 const rendering = proxyActivities<DeployActivities>({ ...fastStep, summary: 'wrap the image in a Helm chart and render it' });
-const changes = proxyActivities<DeployActivities>({ ...changeOp, summary: 'change request in ServiceNow' });
-const cluster = proxyActivities<DeployActivities>({ ...sideEffect, summary: 'apply manifests to the cluster target' });
+const changes = summarisedActivities<DeployActivities>(
+  changeOp,
+  { openChange: 'open the change request in ServiceNow', closeChange: 'close the change request in ServiceNow with the outcome' },
+  'change request in ServiceNow',
+);
+const cluster = summarisedActivities<DeployActivities>(
+  sideEffect,
+  { deployRelease: 'deploy the workload: Deployment, Service, ServiceAccount', wireMesh: 'wire the mesh: VirtualService and DestinationRule' },
+  'apply manifests to the cluster target',
+);
 const undo = proxyActivities<DeployActivities>({ ...sideEffect, summary: 'compensation: undo applied manifests' });
 const verification = proxyActivities<DeployActivities>({ ...verifyOp, summary: 'verify the rollout' });
 
@@ -59,7 +67,11 @@ function newStatus(input: DeployInput, deploymentId: string): DeploymentStatusVi
 export async function deployWorkflow(input: DeployInput): Promise<DeployResult> {
   const { request, policy } = input;
   const { workflowId: deploymentId, runId } = workflowInfo();
-  const tracker = new RunTracker(newStatus(input, deploymentId), (s) => [`${s.service} → ${s.project}/${s.environment}, image \`${s.image}\``]);
+  const tracker = new RunTracker(newStatus(input, deploymentId), (s) => [
+    `${s.service} → ${s.project}/${s.environment}, image \`${s.image}\``,
+    ...(s.revisions.deploy ? [`Revision ${s.revisions.deploy.slice(0, 12)}${s.revisions.mesh ? `, mesh ${s.revisions.mesh.slice(0, 12)}` : ''}`] : []),
+    ...(input.links ? [`[Status in the platform API](${input.links.apiUrl}/v1/deployments/${deploymentId})`] : []),
+  ]);
   let change: ChangeRecord | undefined;
   const gate = new ApprovalGate(tracker, () => change?.number, () => ({
     rules: policy.approval.approvers,

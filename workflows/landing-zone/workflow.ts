@@ -38,7 +38,10 @@ function newStatus(input: LandingZoneInput, landingZoneId: string): LandingZoneS
 export async function landingZoneWorkflow(input: LandingZoneInput): Promise<LandingZoneStatusView> {
   const { request } = input;
   const { workflowId: landingZoneId } = workflowInfo();
-  const tracker = new RunTracker(newStatus(input, landingZoneId), (s) => [`${s.projectClass} project ${s.tenant}/${s.project}: ${s.environments.join(', ')}`]);
+  const tracker = new RunTracker(newStatus(input, landingZoneId), (s) => [
+    `${s.projectClass} project ${s.tenant}/${s.project}: ${s.environments.join(', ')}`,
+    `[Status in the platform API](${input.links.apiUrl}/v1/landing-zones/${s.project})`,
+  ]);
   const { runId, gate, saga, key, audit, closeChange } = landingZoneRunContext(tracker, landingZoneStatusQuery, { rules: input.approval.approvers, requesters: [input.request.requestedBy] });
   const { tenant, project } = request;
 

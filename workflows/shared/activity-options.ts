@@ -1,4 +1,4 @@
-import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors';
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
@@ -44,3 +44,21 @@ export const verifyOp: ActivityOptions = {
   heartbeatTimeout: '30s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes },
 };
+
+/**
+ * Activity proxies whose calls each carry their own summary in the Temporal UI (opening a change
+ * reads differently from closing it): `summaries` by activity name, `fallback` for the others.
+ */
+export function summarisedActivities<A extends object>(options: ActivityOptions, summaries: Partial<Record<keyof A & string, string>>, fallback: string): ActivityInterfaceFor<A> {
+  const proxies = new Map<string, ActivityInterfaceFor<A>>();
+  const proxyFor = (name: string): ActivityInterfaceFor<A> => {
+    const existing = proxies.get(name);
+    if (existing) return existing;
+    const created = proxyActivities<A>({ ...options, summary: summaries[name as keyof A & string] ?? fallback });
+    proxies.set(name, created);
+    return created;
+  };
+  return new Proxy({} as ActivityInterfaceFor<A>, {
+    get: (_target, name) => (typeof name === 'string' ? proxyFor(name)[name as keyof ActivityInterfaceFor<A>] : undefined),
+  });
+}

@@ -168,16 +168,11 @@ export class ApprovalGate<View extends RunView> {
     if (change) this.startPolling(polling, change, deadlineMs);
 
     let expiredBecause: string | undefined;
-    while (!this.accepted) {
-      const windowEnd = toMs(tracker.view().approval.window?.end);
-      const until = windowEnd !== undefined ? Math.min(deadlineAt, windowEnd) : deadlineAt;
-      const left = until - Date.now();
-      if (left <= 0 || !(await condition(() => this.accepted !== undefined || this.claims.length > 0, left))) {
-        expiredBecause = until === deadlineAt ? `no decision before ${deadline}` : `the change window closed at ${new Date(until).toISOString()} before a decision`;
-        break;
-      }
-      const claim = this.claims.shift();
-      if (claim && !this.accepted) await this.check(claim);
+    try {
+      expiredBecause = await this.awaitDecision(deadlineAt, deadline);
+    } catch (error) {
+      if (isCancellation(error)) tracker.end(record, 'cancelled', 'interrupted: the run was cancelled');
+      throw error;
     }
     polling.cancel();
     for (const claim of this.claims.splice(0)) this.answerLate(claim, expiredBecause);
@@ -195,6 +190,23 @@ export class ApprovalGate<View extends RunView> {
     return verdict;
   }
 
+  /** Checks reported decisions one by one until one is accepted; the reason when the wait ends without. */
+  private async awaitDecision(deadlineAt: number, deadline: string): Promise<string | undefined> {
+    while (!this.accepted) {
+      const windowEnd = toMs(this.tracker.view().approval.window?.end);
+      const until = windowEnd !== undefined ? Math.min(deadlineAt, windowEnd) : deadlineAt;
+      const left = until - Date.now();
+      const summary = until === deadlineAt ? 'approval deadline' : 'end of the change window (no approval yet)';
+      if (left <= 0 || !(await condition(() => this.accepted !== undefined || this.claims.length > 0, left, { summary }))) {
+        return until === deadlineAt ? `no decision before ${deadline}` : `the change window closed at ${new Date(until).toISOString()} before a decision`;
+      }
+      if (this.accepted) break; // the poller decided meanwhile; queued reports are answered by the caller
+      const claim = this.claims.shift();
+      if (claim) await this.check(claim);
+    }
+    return undefined;
+  }
+
   /**
    * After approval: the deploy may only start inside the change's planned window. Waits on a
    * durable timer for the window to open; 'expired' when it has already closed.
@@ -206,7 +218,7 @@ export class ApprovalGate<View extends RunView> {
     if (end !== undefined && Date.now() >= end) return { expiredBecause: `the change window closed at ${window?.end}` };
     if (start === undefined || Date.now() >= start) return undefined;
     this.tracker.setStatus('waiting_for_window');
-    await this.tracker.step(stage, () => sleep(start - Date.now()), () => `window opened at ${window?.start}`);
+    await this.tracker.step(stage, () => sleep(start - Date.now(), { summary: 'wait for the change window to open' }), () => `window opened at ${window?.start}`);
     this.tracker.setStatus('running');
     if (end !== undefined && Date.now() >= end) return { expiredBecause: `the change window closed at ${window?.end}` };
     return undefined;

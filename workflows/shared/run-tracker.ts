@@ -49,7 +49,8 @@ export class RunTracker<View extends RunView> {
       this.end(record, 'succeeded', detail?.(result));
       return result;
     } catch (error) {
-      this.end(record, 'failed', describeFailure(error).message);
+      if (isCancellation(error)) this.end(record, 'cancelled', 'interrupted: the run was cancelled');
+      else this.end(record, 'failed', describeFailure(error).message);
       throw error;
     }
   }
@@ -114,7 +115,7 @@ export class RunTracker<View extends RunView> {
   private publish(): void {
     const s = this.state;
     const lines = [`**${s.status}** at stage \`${s.stage}\``, ...this.headline(s)];
-    if (s.change) lines.push(`Change ${s.change.number}${s.change.outcome ? ` (${s.change.outcome})` : ''}`);
+    if (s.change) lines.push(`Change ${s.change.url ? `[${s.change.number}](${s.change.url})` : s.change.number}${s.change.outcome ? ` (${s.change.outcome})` : ''}`);
     if (s.approval.required) {
       lines.push(
         s.approval.decision
