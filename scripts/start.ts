@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../shared/config';
 import { spawnManaged, stopProcess, waitForPort } from './lib/processes';
 import { startTemporalDevServer, type DevServer } from './lib/temporal-dev-server';
-import { projectRoot } from './lib/tools';
+import { projectRoot, temporalCliPath } from './lib/tools';
+import { waitForWorkerPolling } from './lib/worker-polling';
 
 const COLORS = { temporal: 35, simulator: 36, worker: 33, api: 32, start: 1 } as const;
 type Name = keyof typeof COLORS;
@@ -90,19 +91,29 @@ async function main(): Promise<void> {
     children.push({ name, process: child });
   };
 
+  const launchedAt = Date.now();
   launch('simulator', 'simulators/servicenow/main.ts');
   await waitForPort(config.simulator.port, 30_000, config.simulator.host);
   launch('worker', 'workers/main.ts');
   launch('api', 'api/main.ts');
   await waitForPort(config.api.port, 60_000, config.api.host);
+  // "Running" means runs move: wait until Temporal sees this worker poll its task queue.
+  await waitForWorkerPolling({ address: temporalAddress, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, timeoutMs: 120_000, startedAt: launchedAt });
 
   const api = config.api.publicBaseUrl;
+  const cliPath = (): string => {
+    try {
+      return temporalCliPath();
+    } catch {
+      return 'temporal';
+    }
+  };
   const banner = [
     '',
     'The deployment platform is running (embedded defaults: GitOps repo, ServiceNow simulator).',
     `  API                 ${api}   (health: ${api}/readyz)`,
     `  Temporal UI         ${config.temporal.uiUrl}`,
-    `  Temporal gRPC       ${temporalAddress}`,
+    `  Temporal gRPC       ${temporalAddress}   (CLI: ${cliPath()} workflow list --address ${temporalAddress})`,
     `  ServiceNow sim      http://${config.simulator.host}:${config.simulator.port}/sim/changes`,
     `  GitOps repository   ${config.gitops.repoDir}`,
     ...(config.devCiToken
