@@ -13,6 +13,7 @@ import { NotFoundError, problemHandler } from './errors';
 import { codecRoutes } from './routes/codec';
 import { configRoutes } from './routes/config';
 import { deploymentRoutes } from './routes/deployments';
+import { docsRoutes } from './routes/docs';
 import { landingZoneRoutes } from './routes/landing-zones';
 import { runListRoutes } from './routes/run-lists';
 import { DeploymentService } from './services/deployments';
@@ -65,6 +66,7 @@ export function createApp({ config, client, store, logger, now, temporal }: AppD
     }
   });
 
+  app.use(docsRoutes(config));
   app.use(codecRoutes({ config, codec: payloadCodecFor(config), issuedTokens: (hash) => store.tokens.grantFor(hash) }));
   app.use('/v1/webhooks/servicenow', serviceNowWebhook({ secrets: [config.servicenow.webhookSecret, config.servicenow.previousWebhookSecret], runs, logger, now }));
   app.use(

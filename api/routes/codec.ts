@@ -17,7 +17,7 @@ import { fieldErrors, InputError, NotAuthenticatedError } from '../errors';
 const CODEC_BODY_LIMIT = '8mb';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
-const payloadsSchema = z.strictObject({
+export const payloadsSchema = z.strictObject({
   payloads: z.array(z.strictObject({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })).max(10_000),
 });
 type JsonPayload = z.infer<typeof payloadsSchema>['payloads'][number];

@@ -5,7 +5,7 @@
  * Values are never logged: the request log has the path only, and no message repeats a value.
  */
 import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
+import { configEntryBodySchema as entryBodySchema, configEnvironmentSchema as environmentName, type ConfigEntryBody as EntryBody } from '../../shared/schemas/config';
 import { dnsLabel } from '../../shared/schemas/deployment';
 import {
   contentProblems,
@@ -26,21 +26,6 @@ export interface ConfigRoutesDeps {
   /** Which tenant a project belongs to: its landing zone says so. */
   landingZones: Pick<LandingZoneRepository, 'find'>;
 }
-
-const environmentName = dnsLabel(20);
-
-/** The shape only; what may be stored under a key is `contentProblems`' call, made with the path's key. */
-const entryBodySchema = z
-  .strictObject({
-    value: z.string().optional(),
-    secretRef: z.string().optional(),
-    environment: environmentName.optional(),
-  })
-  .refine((body) => (body.value === undefined) !== (body.secretRef === undefined), {
-    message: 'give exactly one of value or secretRef',
-    path: ['value'],
-  });
-type EntryBody = z.infer<typeof entryBodySchema>;
 
 function refuse(message: string, problems: (EntryProblem | FieldError)[]): void {
   if (problems.length > 0) throw new InputError(message, problems.map(({ field, message: text }) => ({ field, message: text })));

@@ -23,6 +23,7 @@ import { createLogger } from '../../shared/logger';
 import { openPlatformStore, type PlatformStore } from '../../shared/store';
 import { startServiceNowSimulator } from '../../simulators/servicenow/server';
 import { createDeployWorker } from '../../workers/deploy-worker';
+import { documentedResponses } from './openapi-responses';
 import { quietWorkerRuntime, testTemporalAddress, workflowBundle } from './temporal';
 
 export const TEST_ENVIRONMENTS = `
@@ -197,7 +198,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       const token = opts.token === undefined ? tokens.admin : opts.token;
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined || opts.raw !== undefined) headers['content-type'] ??= 'application/json';
-      const response = await fetch(`${path.startsWith('http') ? '' : apiUrl}${path}`, {
+      const url = `${path.startsWith('http') ? '' : apiUrl}${path}`;
+      const response = await fetch(url, {
         method,
         headers,
         body: opts.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
@@ -209,6 +211,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       } catch {
         // not JSON: keep the text
       }
+      // Every answer of the API (not the simulator's) must be one its OpenAPI document describes.
+      if (url.startsWith(`${apiUrl}/`)) documentedResponses(config).check(method, url.slice(apiUrl.length), response.status, response.headers.get('content-type'), parsed);
       return { status: response.status, headers: response.headers, body: parsed };
     },
 
