@@ -40,15 +40,28 @@ export interface CodecRoutesDeps {
   issuedTokens: (tokenHash: string) => CiTokenGrant | undefined;
 }
 
+/**
+ * The UI's origin; on this machine also its loopback twin, since a browser may open the UI at
+ * localhost or 127.0.0.1 (different origins to CORS) whichever TEMPORAL_UI_URL names.
+ */
+export function uiOriginsOf(uiUrl: string): Set<string> {
+  const url = new URL(uiUrl);
+  const origins = new Set([url.origin]);
+  const twin = { localhost: '127.0.0.1', '127.0.0.1': 'localhost' }[url.hostname];
+  if (twin) origins.add(new URL(`${url.protocol}//${twin}${url.port ? `:${url.port}` : ''}`).origin);
+  return origins;
+}
+
 export function codecRoutes({ config, codec, issuedTokens }: CodecRoutesDeps): Router {
   const router = Router();
-  const uiOrigin = new URL(config.temporal.uiUrl).origin;
+  const uiOrigins = uiOriginsOf(config.temporal.uiUrl);
   const bearer = requireBearerToken(config.ciTokens, issuedTokens);
 
   const cors: RequestHandler = (req, res, next) => {
-    if (req.get('origin') === uiOrigin) {
+    const origin = req.get('origin');
+    if (origin && uiOrigins.has(origin)) {
       res.set({
-        'Access-Control-Allow-Origin': uiOrigin,
+        'Access-Control-Allow-Origin': origin,
         'Access-Control-Allow-Credentials': 'true',
         'Access-Control-Allow-Headers': 'Authorization, Content-Type, X-Namespace',
         'Access-Control-Allow-Methods': 'POST, OPTIONS',

@@ -137,6 +137,10 @@ describe('encrypted history and the codec endpoint', () => {
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get('access-control-allow-origin'), uiOrigin);
     assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /X-Namespace/);
+    // The same UI opened at the loopback twin of its host (localhost ↔ 127.0.0.1) is let in too.
+    const twin = uiOrigin.includes('localhost') ? uiOrigin.replace('localhost', '127.0.0.1') : uiOrigin.replace('127.0.0.1', 'localhost');
+    const viaTwin = await fetch(`http://127.0.0.1:${platform.config.api.port}/codec/decode`, { method: 'OPTIONS', headers: { Origin: twin, 'Access-Control-Request-Method': 'POST' } });
+    assert.equal(viaTwin.headers.get('access-control-allow-origin'), twin);
     const stranger = await fetch(`http://127.0.0.1:${platform.config.api.port}/codec/decode`, { method: 'OPTIONS', headers: { Origin: 'https://evil.example.com' } });
     assert.equal(stranger.headers.get('access-control-allow-origin'), null);
 
