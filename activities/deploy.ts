@@ -1,5 +1,6 @@
 /**
- * The deploy pipeline's activities: thin functions over the provider ports. Each one is idempotent
+ * The deploy pipeline's own activities (closing changes and undoing applies are shared by every
+ * flow: change-requests.ts, cluster-changes.ts): thin functions over the provider ports. Each one is idempotent
  * under retry; keys toward outside systems are derived from the workflow id, run id and step.
  */
 import { ApplicationFailure } from '@temporalio/common';
@@ -7,11 +8,10 @@ import { Context } from '@temporalio/activity';
 import type { DeployInput } from '../shared/contracts/deploy';
 import type { ChangeRecord, DeployRequest, RenderedRelease, ScanSummary } from '../shared/domain';
 import { ErrorType } from '../shared/errors';
-import type { ChangeManagement, CloseChangeRequest } from './ports/change-management';
+import type { ChangeManagement } from './ports/change-management';
 import type { ChartRenderer } from './ports/chart-renderer';
-import { describeLocation, type ApplyRequest, type ApplyResult, type ClusterTarget, type RollbackRequest, type RollbackResult, type VerifyRequest } from './ports/cluster-target';
+import { describeLocation, type ApplyRequest, type ApplyResult, type ClusterTarget, type VerifyRequest } from './ports/cluster-target';
 import type { ImageScanner } from './ports/image-scanner';
-import { createApprovalPollActivities } from './approval-poll';
 import { whileHeartbeating } from './heartbeat';
 import { judgeScan, scanViolation } from './scan-policy';
 
@@ -49,17 +49,8 @@ function describeChange(input: OpenChangeInput): string {
   ].join('\n');
 }
 
-/** ServiceNow's own GitHub Action polls every 100 s; a minute keeps a missed webhook cheap. */
-export const DEFAULT_APPROVAL_POLL_INTERVAL_MS = 60_000;
-
-export interface DeployActivityOptions {
-  /** How often a run waiting for approval reads its change (the missed-webhook fallback); 0 = never. */
-  approvalPollIntervalMs?: number;
-}
-
-export function createDeployActivities(ports: DeployPorts, options: DeployActivityOptions = {}) {
+export function createDeployActivities(ports: DeployPorts) {
   return {
-    ...createApprovalPollActivities(ports.changes, { intervalMs: options.approvalPollIntervalMs ?? DEFAULT_APPROVAL_POLL_INTERVAL_MS }),
     async scanImage({ request, policy }: DeployInput): Promise<ScanSummary> {
       // A registry scan (ECR) can take minutes; its adapter heartbeats with progress while it waits.
       const findings = await ports.scanner.findings({ image: request.image, report: request.scanReport });
@@ -84,20 +75,12 @@ export function createDeployActivities(ports: DeployPorts, options: DeployActivi
       }));
     },
 
-    async closeChange(request: CloseChangeRequest): Promise<ChangeRecord> {
-      return whileHeartbeating(() => ports.changes.close(request));
-    },
-
     async deployRelease(request: ApplyRequest): Promise<ApplyResult> {
       return whileHeartbeating(() => ports.cluster.apply(request));
     },
 
     async wireMesh(request: ApplyRequest): Promise<ApplyResult> {
       return whileHeartbeating(() => ports.cluster.apply(request));
-    },
-
-    async rollbackManifests(request: RollbackRequest): Promise<RollbackResult> {
-      return whileHeartbeating(() => ports.cluster.rollback(request));
     },
 
     /** Heartbeats while it checks, so a dead worker is noticed within the heartbeat timeout. */

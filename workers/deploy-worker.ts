@@ -1,4 +1,6 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createChangeRequestActivities } from '../activities/change-requests';
+import { createClusterChangeActivities } from '../activities/cluster-changes';
 import { createDeployActivities, type DeployPorts } from '../activities/deploy';
 import { createLandingZoneActivities, type LandingZonePorts } from '../activities/landing-zone';
 import { FAILURE_CONVERTER_PATH } from '../shared/codec/data-converter';
@@ -42,7 +44,9 @@ export async function createDeployWorker(options: DeployWorkerOptions): Promise<
     taskQueue: options.taskQueue ?? DEPLOY_TASK_QUEUE,
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     activities: {
-      ...createDeployActivities(options.ports, options.approvalPollIntervalMs !== undefined ? { approvalPollIntervalMs: options.approvalPollIntervalMs } : {}),
+      ...createChangeRequestActivities(options.ports.changes, options.approvalPollIntervalMs !== undefined ? { intervalMs: options.approvalPollIntervalMs } : {}),
+      ...createClusterChangeActivities(options.ports.cluster),
+      ...createDeployActivities(options.ports),
       ...createLandingZoneActivities(options.landingZonePorts),
     },
     ...(options.workflowBundle

@@ -10,6 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import type { ChangeRequestActivities } from '../../activities/change-requests';
+import type { ClusterChangeActivities } from '../../activities/cluster-changes';
 import type { DeployActivities } from '../../activities/deploy';
 import type { LandingZoneActivities } from '../../activities/landing-zone';
 import {
@@ -30,7 +32,7 @@ import { approvalSignal } from '../../shared/contracts/run';
 import type { ChangeVerdict } from '../../shared/domain';
 import { quietWorkerRuntime, testTemporalAddress, workflowBundle } from '../helpers/temporal';
 
-type Activities = DeployActivities & LandingZoneActivities;
+type Activities = DeployActivities & ChangeRequestActivities & ClusterChangeActivities & LandingZoneActivities;
 
 /** Every call the fakes receive, in order: `name:detail`. */
 let calls: string[] = [];

@@ -1,4 +1,6 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ChangeRequestActivities } from '../../activities/change-requests';
+import type { ClusterChangeActivities } from '../../activities/cluster-changes';
 import type { DeployActivities } from '../../activities/deploy';
 import type { ApplyRequest, TargetLocation } from '../../activities/ports/cluster-target';
 import { approvalSignal, approvalUpdate } from '../../shared/contracts/run';
@@ -19,7 +21,7 @@ import { Saga } from '../shared/saga';
 
 const scanning = proxyActivities<DeployActivities>({ ...scanOp, summary: 'judge the image scan against the environment policy' });
 const rendering = proxyActivities<DeployActivities>({ ...fastStep, summary: 'wrap the image in a Helm chart and render it' });
-const changes = summarisedActivities<DeployActivities>(
+const changes = summarisedActivities<DeployActivities & ChangeRequestActivities>(
   changeOp,
   { openChange: 'open the change request in ServiceNow', closeChange: 'close the change request in ServiceNow with the outcome' },
   'change request in ServiceNow',
@@ -29,7 +31,7 @@ const cluster = summarisedActivities<DeployActivities>(
   { deployRelease: 'deploy the workload: Deployment, Service, ServiceAccount', wireMesh: 'wire the mesh: VirtualService and DestinationRule' },
   'apply manifests to the cluster target',
 );
-const undo = proxyActivities<DeployActivities>({ ...sideEffect, summary: 'compensation: undo applied manifests' });
+const undo = proxyActivities<ClusterChangeActivities>({ ...sideEffect, summary: 'compensation: undo applied manifests' });
 const verification = proxyActivities<DeployActivities>({ ...verifyOp, summary: 'verify the rollout' });
 
 function scanSummaryOf(error: unknown): ScanSummary | undefined {

@@ -1,9 +1,10 @@
 /** The activity proxies of the landing-zone workflows, one per retry profile; each call has its own summary in the UI. */
-import type { DeployActivities } from '../../activities/deploy';
+import type { ChangeRequestActivities } from '../../activities/change-requests';
+import type { ClusterChangeActivities } from '../../activities/cluster-changes';
 import type { LandingZoneActivities } from '../../activities/landing-zone';
 import { changeOp, fastStep, sideEffect, summarisedActivities } from '../shared/activity-options';
 
-type Activities = LandingZoneActivities & Pick<DeployActivities, 'closeChange' | 'rollbackManifests'>;
+type Activities = LandingZoneActivities & Pick<ChangeRequestActivities, 'closeChange'> & ClusterChangeActivities;
 
 export const changes = summarisedActivities<Activities>(
   changeOp,

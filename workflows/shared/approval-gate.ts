@@ -8,8 +8,7 @@ import {
   proxyActivities,
   sleep,
 } from '@temporalio/workflow';
-import type { DeployActivities } from '../../activities/deploy';
-import type { ChangeVerdictRequest } from '../../activities/approval-poll';
+import type { ChangeRequestActivities, ChangeVerdictRequest } from '../../activities/change-requests';
 import { DecisionRejection, type DecisionAnswer, type DecisionChannel, type RunView } from '../../shared/contracts/run';
 import type { ApprovalDecision, ApproverRules, ChangeReading, ChangeWindow } from '../../shared/domain';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors';
@@ -31,7 +30,7 @@ const MAX_REFUSALS_KEPT = 20;
  * the next read). Failures other than "pending" (ServiceNow down) back off up to two minutes.
  */
 function poller(deadlineMs: number) {
-  return proxyActivities<Pick<DeployActivities, 'awaitChangeDecision' | 'pollChangeVerdict'>>({
+  return proxyActivities<Pick<ChangeRequestActivities, 'awaitChangeDecision' | 'pollChangeVerdict'>>({
     startToCloseTimeout: '30s',
     scheduleToCloseTimeout: deadlineMs + 60_000,
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
@@ -40,7 +39,7 @@ function poller(deadlineMs: number) {
 }
 
 /** Reads the change once for a reported decision; a ServiceNow outage longer than this refuses the report. */
-const verifier = proxyActivities<Pick<DeployActivities, 'readChangeVerdict'>>({
+const verifier = proxyActivities<Pick<ChangeRequestActivities, 'readChangeVerdict'>>({
   ...changeOp,
   scheduleToCloseTimeout: '5m',
   summary: 'read the reported decision in ServiceNow',

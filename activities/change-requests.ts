@@ -1,4 +1,7 @@
 /**
+ * Change requests, for every flow that opens one (deployments, landing zones and their updates
+ * and decommissions): closing a change with its outcome, and reading its decision.
+ *
  * Reading a change's decision in ServiceNow, the only source the platform acts on.
  *
  * `readChangeVerdict` reads the change and its approval records once and judges them against the
@@ -11,9 +14,10 @@
  * read, and the attempts are logged at DEBUG (a BENIGN failure), not as warnings.
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import type { ApprovalDecision, ApproverRules, ChangeReading } from '../shared/domain';
+import type { ApprovalDecision, ApproverRules, ChangeReading, ChangeRecord } from '../shared/domain';
 import { isDecided, judgeChange } from './approval-rules';
-import type { ChangeManagement } from './ports/change-management';
+import { whileHeartbeating } from './heartbeat';
+import type { ChangeManagement, CloseChangeRequest } from './ports/change-management';
 
 export interface ChangeVerdictRequest {
   sysId: string;
@@ -29,12 +33,15 @@ export const APPROVAL_PENDING = 'ApprovalPending';
 /** With polling off, attempts still come (the workflow schedules them) but do not read; this far apart. */
 const OFF_RETRY_MS = 3_600_000;
 
+/** ServiceNow's own GitHub Action polls every 100 s; a minute keeps a missed webhook cheap. */
+export const DEFAULT_APPROVAL_POLL_INTERVAL_MS = 60_000;
+
 export interface ApprovalPollOptions {
   /** Between two reads of the change; 0 turns polling off. */
   intervalMs: number;
 }
 
-export function createApprovalPollActivities(changes: ChangeManagement, { intervalMs }: ApprovalPollOptions) {
+export function createChangeRequestActivities(changes: ChangeManagement, { intervalMs = DEFAULT_APPROVAL_POLL_INTERVAL_MS }: Partial<ApprovalPollOptions> = {}) {
   async function read({ sysId, rules, requesters }: ChangeVerdictRequest): Promise<ChangeReading> {
     const [change, approvals] = await Promise.all([changes.get(sysId), changes.approvals(sysId)]);
     const verdict = judgeChange(change, approvals, { rules, requesters });
@@ -42,6 +49,10 @@ export function createApprovalPollActivities(changes: ChangeManagement, { interv
   }
 
   return {
+    async closeChange(request: CloseChangeRequest): Promise<ChangeRecord> {
+      return whileHeartbeating(() => changes.close(request));
+    },
+
     readChangeVerdict: read,
 
     /** Returns once ServiceNow holds a decision the rules accept; otherwise "ask again later". */
@@ -79,3 +90,5 @@ export function createApprovalPollActivities(changes: ChangeManagement, { interv
     });
   }
 }
+
+export type ChangeRequestActivities = ReturnType<typeof createChangeRequestActivities>;
