@@ -69,7 +69,8 @@ export default tseslint.config(
           paths: noBuiltins,
           patterns: [
             { regex: `^(?!${WORKFLOW_PACKAGES}$)(?!\\.\\.?/)`, message: 'pure shared code imports only @temporalio/workflow or @temporalio/common: workflows import it' },
-            { regex: `^\\.\\./(?!${PURE_SHARED.replace('contracts/[^/]+|', '')}$)`, message: 'pure shared code imports only other pure shared modules' },
+            // Types erase at compile time: a schema's inferred type may be shared without its code.
+            { regex: `^\\.\\./(?!${PURE_SHARED.replace('contracts/[^/]+|', '')}$)`, message: 'pure shared code imports only other pure shared modules (types from anywhere)', allowTypeImports: true },
           ],
         },
       ],

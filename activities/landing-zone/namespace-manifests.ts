@@ -12,17 +12,11 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { AuthorizationPolicy, PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1beta1';
 import type { RenderedManifest } from '../../shared/domain';
+import type { Quota } from '../../shared/schemas/quota';
 import { manifestInvalid } from '../adapters/helm/failures';
 import { MANAGED_BY, PLATFORM_GATEWAY } from '../adapters/helm';
 import { toYaml } from '../adapters/helm/yaml';
 
-export interface QuotaSpec {
-  requestsCpu: string;
-  requestsMemory: string;
-  limitsCpu: string;
-  limitsMemory: string;
-  pods: number;
-}
 
 export interface ContainerDefaults {
   requests: { cpu: string; memory: string };
@@ -35,7 +29,7 @@ export interface NamespaceSpec {
   environment: string;
   namespace: string;
   owners: { emails: string[]; group: string };
-  quota: QuotaSpec;
+  quota: Quota;
   containerDefaults: ContainerDefaults;
   /** The landing-zone run that created it, so an object can be traced to its run. */
   landingZoneId: string;

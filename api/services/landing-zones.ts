@@ -25,13 +25,13 @@ import {
 } from '../../shared/contracts/landing-zone';
 import { loadProjectTemplate, PROJECT_CLASSES, TemplateError } from '../../shared/project-templates';
 import type { LandingZoneRequestBody, LandingZoneUpdateBody } from '../../shared/schemas/landing-zone';
+import { QUOTA_FIELDS } from '../../shared/schemas/quota';
 import type { LandingZoneRecord, LandingZoneRepository } from '../../shared/store';
 import { assertRole, mayReadLandingZone, type Principal } from '../auth';
 import { ConflictError, InputError, NotAllowedError, NotFoundError, type FieldError } from '../errors';
 import { landingZoneApproval, landingZoneRunSearchAttributes, placeEnvironments } from '../landing-zone-policy';
 import { RunAlreadyOpenError, type Started, type TemporalRuns } from '../temporal-runs';
 
-const QUOTA_FIELDS = ['requestsCpu', 'requestsMemory', 'limitsCpu', 'limitsMemory', 'pods'] as const;
 
 /** The latest update or decommission of a project, as its run reports it. */
 export type OperationSummary = Omit<Partial<LandingZoneOperationView>, 'status'> & { runId: string; status: string };

@@ -5,6 +5,7 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { RunView } from './run';
 import type { ApproverRules } from '../domain';
+import type { Quota } from '../schemas/quota';
 
 export const LANDING_ZONE_WORKFLOW_TYPE = 'landingZoneWorkflow';
 
@@ -24,13 +25,8 @@ export const LANDING_ZONE_STAGES = [
 ] as const;
 export type LandingZoneStage = (typeof LANDING_ZONE_STAGES)[number];
 
-export interface Quota {
-  requestsCpu: string;
-  requestsMemory: string;
-  limitsCpu: string;
-  limitsMemory: string;
-  pods: number;
-}
+/** The zod schema in shared/schemas/quota.ts is the one definition; workflows get only its type. */
+export type { Quota };
 
 export interface LandingZoneRequest {
   project: string;

@@ -5,13 +5,11 @@
  */
 import { z } from 'zod';
 import { CONTEXT_VARIABLES } from './context';
+import { quantitySchema, quotaSchemaOf } from '../schemas/quota';
 import { DERIVED_VARIABLES } from './derived';
 
 // Quantities are strings downstream (Kubernetes manifests, quota overrides); YAML may give `cpu: 1`.
-const quantity = z
-  .union([z.string(), z.number()])
-  .transform(String)
-  .pipe(z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a Kubernetes quantity such as 250m, 1 or 512Mi'));
+const quantity = z.union([z.string(), z.number()]).transform(String).pipe(quantitySchema);
 
 const httpPath = z.string().regex(/^\/[A-Za-z0-9/._-]*$/, 'must be an absolute HTTP path such as /healthz');
 
@@ -39,13 +37,7 @@ export const templateManifestSchema = z.strictObject({
       requests: z.strictObject({ cpu: quantity, memory: quantity }),
       limits: z.strictObject({ cpu: quantity, memory: quantity }),
     }),
-    quota: z.strictObject({
-      requestsCpu: quantity,
-      requestsMemory: quantity,
-      limitsCpu: quantity,
-      limitsMemory: quantity,
-      pods: z.number().int().min(1),
-    }),
+    quota: quotaSchemaOf(quantity),
   }),
   /** Pipeline files the skeleton must contain (checked when the template loads). */
   pipelines: z.array(skeletonPath).min(1).refine(unique, 'must not repeat'),

@@ -1,18 +1,9 @@
 /** The body of `POST /v1/landing-zones`. Strict: unknown fields are errors naming them. */
 import { z } from 'zod';
 import { dnsLabel } from './deployment';
+import { quotaSchema } from './quota';
 
-const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a Kubernetes quantity such as 500m, 2 or 4Gi');
-
-const quotaOverrides = z
-  .strictObject({
-    requestsCpu: quantity,
-    requestsMemory: quantity,
-    limitsCpu: quantity,
-    limitsMemory: quantity,
-    pods: z.number().int().min(1).max(10_000),
-  })
-  .partial();
+const quotaOverrides = quotaSchema.partial();
 
 const environmentList = z
   .array(dnsLabel(20))
