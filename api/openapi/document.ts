@@ -132,316 +132,346 @@ const PAGING = {
 /** Everything under /v1 except the webhook needs a bearer token (the document's default). */
 const PUBLIC: Pick<Operation, 'security'> = { security: [] };
 
-export function openApiDocument(config: PlatformConfig): OpenApiDocument {
-  const deploymentId = pathParameter('id', 'The deployment id, `deploy.<project>.<service>.<environment>.<16 hex of the image digest>`; one id per image, so a redeployment of the same image has several runs.');
-  const landingZoneProject = pathParameter('project', 'The project the landing zone is for (a DNS label).');
-  const configTenant = pathParameter('tenant', 'The tenant (a DNS label).', toJsonSchema(dnsLabel(30), 'input'));
-  const configProject = pathParameter('project', 'The project (a DNS label).', toJsonSchema(dnsLabel(30), 'input'));
-  const configKey = pathParameter('key', 'The entry\'s key, e.g. `LOG_LEVEL` or `db.password`.', toJsonSchema(z.string().regex(CONFIG_KEY), 'input'));
-  const environmentQuery: Parameter = {
-    name: 'environment',
-    in: 'query',
-    required: false,
-    description: 'An environment: its own entries (over the all-environments ones) for a read; the entry of that environment for a delete.',
-    schema: toJsonSchema(configEnvironmentSchema, 'input'),
-  };
+const deploymentId = pathParameter('id', 'The deployment id, `deploy.<project>.<service>.<environment>.<16 hex of the image digest>`; one id per image, so a redeployment of the same image has several runs.');
+const landingZoneProject = pathParameter('project', 'The project the landing zone is for (a DNS label).');
+const configTenant = pathParameter('tenant', 'The tenant (a DNS label).', toJsonSchema(dnsLabel(30), 'input'));
+const configProject = pathParameter('project', 'The project (a DNS label).', toJsonSchema(dnsLabel(30), 'input'));
+const configKey = pathParameter('key', 'The entry\'s key, e.g. `LOG_LEVEL` or `db.password`.', toJsonSchema(z.string().regex(CONFIG_KEY), 'input'));
+const environmentQuery: Parameter = {
+  name: 'environment',
+  in: 'query',
+  required: false,
+  description: 'An environment: its own entries (over the all-environments ones) for a read; the entry of that environment for a delete.',
+  schema: toJsonSchema(configEnvironmentSchema, 'input'),
+};
 
-  const codec = (action: 'encode' | 'decode'): PathItem => ({
-    options: {
-      operationId: `${action}PayloadsPreflight`,
-      summary: 'CORS preflight for the Temporal UI',
-      description: 'Answers the browser\'s preflight; the `Access-Control-Allow-*` headers are sent only to the Temporal UI\'s origin.',
-      tags: ['codec'],
-      ...PUBLIC,
-      responses: {
-        '204': {
-          description: 'Preflight answered.',
-          headers: {
-            'Access-Control-Allow-Origin': { description: 'the Temporal UI\'s origin, when the request came from it', schema: { type: 'string' } },
-            'Access-Control-Allow-Methods': { description: 'POST, OPTIONS', schema: { type: 'string' } },
-            'Access-Control-Allow-Headers': { description: 'Authorization, Content-Type, X-Namespace', schema: { type: 'string' } },
-          },
+const codec = (action: 'encode' | 'decode'): PathItem => ({
+  options: {
+    operationId: `${action}PayloadsPreflight`,
+    summary: 'CORS preflight for the Temporal UI',
+    description: 'Answers the browser\'s preflight; the `Access-Control-Allow-*` headers are sent only to the Temporal UI\'s origin.',
+    tags: ['codec'],
+    ...PUBLIC,
+    responses: {
+      '204': {
+        description: 'Preflight answered.',
+        headers: {
+          'Access-Control-Allow-Origin': { description: 'the Temporal UI\'s origin, when the request came from it', schema: { type: 'string' } },
+          'Access-Control-Allow-Methods': { description: 'POST, OPTIONS', schema: { type: 'string' } },
+          'Access-Control-Allow-Headers': { description: 'Authorization, Content-Type, X-Namespace', schema: { type: 'string' } },
         },
       },
+    },
+  },
+  post: {
+    operationId: `${action}Payloads`,
+    summary: action === 'encode' ? 'Encrypt payloads (Temporal remote codec)' : 'Decrypt payloads (Temporal remote codec)',
+    description:
+      'Temporal\'s remote codec protocol, for the Temporal UI and `temporal workflow show --codec-endpoint`. Needs a `platform-admin` token; outside production, requests from this machine are let in without one.',
+    tags: ['codec'],
+    parameters: [{ name: 'X-Namespace', in: 'header', required: false, description: 'Must be the platform\'s Temporal namespace when sent.', schema: { type: 'string' } }],
+    requestBody: body('CodecPayloads'),
+    responses: {
+      '200': json(action === 'encode' ? 'The encoded payloads, in order.' : 'The decoded payloads, in order.', 'CodecPayloadsAnswer'),
+      ...problems([400, 'The body is not `{"payloads": [...]}`, a payload cannot be decoded, or `X-Namespace` names another namespace.'], 401, [403, 'The token is not a `platform-admin`\'s.'], 413),
+    },
+  },
+});
+
+const configEntry = (scope: 'global' | 'tenant' | 'project', path: Parameter[], roles: string): PathItem => {
+  const name = scope.charAt(0).toUpperCase() + scope.slice(1);
+  const notInTenant: (number | [number, string])[] = scope === 'project' ? [[404, 'The project is not in that tenant (its landing zone names another).']] : [];
+  return {
+    put: {
+      operationId: `put${name}ConfigEntry`,
+      summary: `Write a ${scope} configuration entry`,
+      description: `Needs ${roles}. Either \`value\` or \`secretRef\` (a reference such as \`vault://kv/app/db#password\`): a \`value\` under a key that sounds like a secret, or one that holds a password URL or a private key, is refused with 400.`,
+      tags: ['configuration'],
+      parameters: path,
+      requestBody: body('ConfigEntryBody'),
+      responses: {
+        '200': json('Updated.', 'ConfigEntryWritten'),
+        '201': json('Created.', 'ConfigEntryWritten'),
+        ...problems(400, 401, 403, ...notInTenant, 413, 415),
+      },
+    },
+    delete: {
+      operationId: `delete${name}ConfigEntry`,
+      summary: `Delete a ${scope} configuration entry`,
+      description: `Needs ${roles}. \`?environment=\` deletes that environment's entry; without it, the all-environments one.`,
+      tags: ['configuration'],
+      parameters: [...path, environmentQuery],
+      responses: {
+        '204': { description: 'Deleted.' },
+        ...problems(400, 401, 403, [404, scope === 'project' ? 'No such entry, or the project is not in that tenant.' : 'No such entry.']),
+      },
+    },
+  };
+};
+
+
+/** Health, this document and the Temporal codec: no /v1 token. */
+function operationalPaths(): Record<string, PathItem> {
+  return {
+  '/healthz': {
+    get: { operationId: 'getHealth', summary: 'The process is up', tags: ['health'], ...PUBLIC, responses: { '200': json('Up.', 'Health') } },
+  },
+  '/readyz': {
+    get: {
+      operationId: 'getReadiness',
+      summary: 'Temporal is reachable',
+      tags: ['health'],
+      ...PUBLIC,
+      responses: { '200': json('Ready.', 'Ready'), ...problems([503, 'Temporal is not reachable.']) },
+    },
+  },
+  '/openapi.json': {
+    get: { operationId: 'getOpenApiDocument', summary: 'This document', tags: ['documentation'], ...PUBLIC, responses: { '200': json('The OpenAPI 3.1 document.', 'OpenApiDocument') } },
+  },
+  '/docs': {
+    get: {
+      operationId: 'getApiReference',
+      summary: 'The API reference, rendered',
+      description: 'An HTML page (Swagger UI, served by the API itself) rendering `/openapi.json`.',
+      tags: ['documentation'],
+      ...PUBLIC,
+      responses: { '200': { description: 'The reference page.', content: { 'text/html': { schema: { type: 'string' } } } } },
+    },
+  },
+  '/codec/encode': codec('encode'),
+  '/codec/decode': codec('decode'),
+
+  };
+}
+
+/** ServiceNow's calls: HMAC-signed, no bearer token. */
+function webhookPaths(): Record<string, PathItem> {
+  return {
+  '/v1/webhooks/servicenow': {
+    post: {
+      operationId: 'receiveServiceNowDecision',
+      summary: 'An approver\'s decision on a change (ServiceNow)',
+      description: [
+        'Signed with HMAC-SHA256 instead of a bearer token: `' + SIGNATURE_HEADER + ': v1=<base64 HMAC-SHA256(secret, "<timestamp>.<raw body>")>` with `' + TIMESTAMP_HEADER + ': <unix seconds>`.',
+        'Timestamps more than 5 minutes off are refused; during a secret rotation the previous secret verifies too.',
+        'A verified call is only a report: the run reads the change in ServiceNow and answers with its own verdict, which becomes the answer.',
+      ].join(' '),
+      tags: ['webhooks'],
+      ...PUBLIC,
+      parameters: [
+        { name: TIMESTAMP_HEADER, in: 'header', required: true, description: 'Unix seconds when the call was signed.', schema: { type: 'string', pattern: '^[0-9]+$' } },
+        { name: SIGNATURE_HEADER, in: 'header', required: true, description: '`v1=` and the base64 HMAC-SHA256 of `<timestamp>.<raw body>` under the shared secret.', schema: { type: 'string', pattern: '^v1=' } },
+      ],
+      requestBody: body('ServiceNowDecision', '`event_id` is unique per decision and the same on a redelivery.'),
+      responses: {
+        '200': json('A redelivery of a decision already applied: the same outcome (`duplicate`).', 'WebhookAnswer'),
+        '202': json('Applied (ServiceNow confirms it; the run proceeds), or queued while no worker answers.', 'WebhookAnswer'),
+        ...problems(
+          [400, 'The signed body is not JSON or not a change decision.'],
+          [401, 'The signature is missing, wrong or stale.'],
+          [404, 'No platform run opened the change.'],
+          [409, 'The run is not waiting for a decision, has ended, or decided differently.'],
+          [413, 'The body is larger than 64 KiB.'],
+          [422, 'The run refused the decision (ServiceNow does not record it, or it breaks the approver rules); `detail` says why.'],
+        ),
+      },
+    },
+  },
+
+  };
+}
+
+/** Deployments: start, follow, list, cancel. */
+function deploymentsPaths(): Record<string, PathItem> {
+  return {
+  '/v1/deployments': {
+    get: {
+      operationId: 'listDeployments',
+      summary: 'List deployment runs, newest first',
+      description: 'Only projects the token may deploy; a filter naming another project is refused (403). Unknown parameters are refused (400).',
+      tags: ['deployments'],
+      parameters: queryParameters(deploymentListQuerySchema, { ...PAGING, status: 'The platform\'s status of the run.', stage: 'The run\'s current stage.', changeNumber: 'The ServiceNow change the run opened.' }),
+      responses: { '200': json('One page of runs.', 'DeploymentPage'), ...problems(400, 401, 403) },
     },
     post: {
-      operationId: `${action}Payloads`,
-      summary: action === 'encode' ? 'Encrypt payloads (Temporal remote codec)' : 'Decrypt payloads (Temporal remote codec)',
-      description:
-        'Temporal\'s remote codec protocol, for the Temporal UI and `temporal workflow show --codec-endpoint`. Needs a `platform-admin` token; outside production, requests from this machine are let in without one.',
-      tags: ['codec'],
-      parameters: [{ name: 'X-Namespace', in: 'header', required: false, description: 'Must be the platform\'s Temporal namespace when sent.', schema: { type: 'string' } }],
-      requestBody: body('CodecPayloads'),
+      operationId: 'startDeployment',
+      summary: 'Start a deployment',
+      description: [
+        'The image must be pinned by digest (`repo[:tag]@sha256:<64 hex>`). `port` defaults to the project\'s `service.port` configuration; `replicas` (default 2) may not exceed the environment\'s `maxReplicas`.',
+        'Idempotent: the same `Idempotency-Key` (per token) returns the same run, and so does the same project/service/environment/image while a run is open.',
+      ].join(' '),
+      tags: ['deployments'],
+      parameters: [
+        { name: 'Idempotency-Key', in: 'header', required: false, description: '1 to 255 printable ASCII characters without spaces; a retry with the same key and body returns the same run.', schema: { type: 'string', minLength: 1, maxLength: 255 } },
+      ],
+      requestBody: body('DeploymentRequest'),
       responses: {
-        '200': json(action === 'encode' ? 'The encoded payloads, in order.' : 'The decoded payloads, in order.', 'CodecPayloadsAnswer'),
-        ...problems([400, 'The body is not `{"payloads": [...]}`, a payload cannot be decoded, or `X-Namespace` names another namespace.'], 401, [403, 'The token is not a `platform-admin`\'s.'], 413),
+        '200': json('An existing run was returned (same key, or the same image while a run is open); `created: false`.', 'DeploymentStarted', {
+          'Idempotent-Replayed': { description: '`true` when the Idempotency-Key was seen before', schema: { type: 'string', enum: ['true'] } },
+          ...LOCATION,
+        }),
+        '202': json('Started.', 'DeploymentStarted', LOCATION),
+        ...problems(
+          [400, 'Invalid field(s), an unknown environment, too many replicas, a bad `Idempotency-Key`, or malformed JSON: `errors` names each.'],
+          401,
+          [403, 'The token may not deploy that project.'],
+          [409, 'The Idempotency-Key was used for a different request (`deploymentId` names its run), or the landing zone is being decommissioned.'],
+          413,
+          415,
+          [422, 'The project has no landing zone, or it has no such environment.'],
+        ),
       },
     },
-  });
+  },
+  '/v1/deployments/{id}': {
+    get: {
+      operationId: 'getDeployment',
+      summary: 'The status of a deployment\'s latest run',
+      description: 'Also after the run has ended.',
+      tags: ['deployments'],
+      parameters: [deploymentId],
+      responses: { '200': json('Its status view.', 'DeploymentStatus'), ...problems(401, [403, 'The token may not deploy that project.'], [404, 'No such deployment.']) },
+    },
+  },
+  '/v1/deployments/{id}/runs': {
+    get: {
+      operationId: 'listDeploymentRuns',
+      summary: 'Every run of one deployment id, newest first',
+      tags: ['deployments'],
+      parameters: [deploymentId, ...queryParameters(runListQuerySchema, PAGING)],
+      responses: { '200': json('One page of runs.', 'DeploymentPage'), ...problems(400, 401, [403, 'The token may not deploy that project.'], [404, 'No such deployment.']) },
+    },
+  },
+  '/v1/deployments/{id}/cancel': {
+    post: {
+      operationId: 'cancelDeployment',
+      summary: 'Cancel a deployment',
+      description: 'Compensation undoes what the run applied.',
+      tags: ['deployments'],
+      parameters: [deploymentId],
+      responses: {
+        '202': json('Cancellation requested.', 'DeploymentCancelling'),
+        ...problems(401, [403, 'The token may not deploy that project.'], [404, 'No such deployment.'], [409, 'The run has already ended (`deploymentStatus` says how).']),
+      },
+    },
+  },
 
-  const configEntry = (scope: 'global' | 'tenant' | 'project', path: Parameter[], roles: string): PathItem => {
-    const name = scope.charAt(0).toUpperCase() + scope.slice(1);
-    const notInTenant: (number | [number, string])[] = scope === 'project' ? [[404, 'The project is not in that tenant (its landing zone names another).']] : [];
-    return {
-      put: {
-        operationId: `put${name}ConfigEntry`,
-        summary: `Write a ${scope} configuration entry`,
-        description: `Needs ${roles}. Either \`value\` or \`secretRef\` (a reference such as \`vault://kv/app/db#password\`): a \`value\` under a key that sounds like a secret, or one that holds a password URL or a private key, is refused with 400.`,
-        tags: ['configuration'],
-        parameters: path,
-        requestBody: body('ConfigEntryBody'),
-        responses: {
-          '200': json('Updated.', 'ConfigEntryWritten'),
-          '201': json('Created.', 'ConfigEntryWritten'),
-          ...problems(400, 401, 403, ...notInTenant, 413, 415),
-        },
-      },
-      delete: {
-        operationId: `delete${name}ConfigEntry`,
-        summary: `Delete a ${scope} configuration entry`,
-        description: `Needs ${roles}. \`?environment=\` deletes that environment's entry; without it, the all-environments one.`,
-        tags: ['configuration'],
-        parameters: [...path, environmentQuery],
-        responses: {
-          '204': { description: 'Deleted.' },
-          ...problems(400, 401, 403, [404, scope === 'project' ? 'No such entry, or the project is not in that tenant.' : 'No such entry.']),
-        },
-      },
-    };
   };
+}
 
-  const paths: Record<string, PathItem> = {
-    '/healthz': {
-      get: { operationId: 'getHealth', summary: 'The process is up', tags: ['health'], ...PUBLIC, responses: { '200': json('Up.', 'Health') } },
+/** Landing zones: create, read, update, decommission, list. */
+function landingZonesPaths(): Record<string, PathItem> {
+  return {
+  '/v1/landing-zones': {
+    get: {
+      operationId: 'listLandingZones',
+      summary: 'List landing-zone creation runs, newest first',
+      description: 'Only landing zones the token may read; `tenant` needs `platform-admin` or that tenant\'s `tenant-admin`.',
+      tags: ['landing-zones'],
+      parameters: queryParameters(landingZoneListQuerySchema, { ...PAGING, tenant: 'Only this tenant\'s landing zones.', status: 'The status of the creation run.' }),
+      responses: { '200': json('One page of runs.', 'LandingZoneRunPage'), ...problems(400, 401, 403) },
     },
-    '/readyz': {
-      get: {
-        operationId: 'getReadiness',
-        summary: 'Temporal is reachable',
-        tags: ['health'],
-        ...PUBLIC,
-        responses: { '200': json('Ready.', 'Ready'), ...problems([503, 'Temporal is not reachable.']) },
+    post: {
+      operationId: 'createLandingZone',
+      summary: 'Create a project\'s landing zone',
+      description:
+        'Needs `platform-admin`. The class (`java`, `dotnet`, `node-web`, `python-backend`, `mobile-backend`) gives the defaults (port, probes, resources, quota); `quota` overrides them. Waits for an approved change when an environment asks for it.',
+      tags: ['landing-zones'],
+      requestBody: body('LandingZoneRequest'),
+      responses: {
+        '202': json('Started.', 'LandingZoneStarted', LOCATION),
+        ...problems(
+          [400, 'Invalid field(s), an unknown class or environment: `errors` names each.'],
+          401,
+          [403, 'Needs `platform-admin`.'],
+          [409, 'The project has a landing zone (being created or created).'],
+          413,
+          415,
+        ),
       },
     },
-    '/openapi.json': {
-      get: { operationId: 'getOpenApiDocument', summary: 'This document', tags: ['documentation'], ...PUBLIC, responses: { '200': json('The OpenAPI 3.1 document.', 'OpenApiDocument') } },
+  },
+  '/v1/landing-zones/{project}': {
+    get: {
+      operationId: 'getLandingZone',
+      summary: 'A landing zone\'s status',
+      description: 'Its current environments and resources, `state`, the latest update or decommission (`lastOperation`) and links.',
+      tags: ['landing-zones'],
+      parameters: [landingZoneProject],
+      responses: { '200': json('Its status.', 'LandingZoneStatus'), ...problems(401, 403, [404, 'No landing zone for that project.']) },
     },
-    '/docs': {
-      get: {
-        operationId: 'getApiReference',
-        summary: 'The API reference, rendered',
-        description: 'An HTML page (Swagger UI, served by the API itself) rendering `/openapi.json`.',
-        tags: ['documentation'],
-        ...PUBLIC,
-        responses: { '200': { description: 'The reference page.', content: { 'text/html': { schema: { type: 'string' } } } } },
+    patch: {
+      operationId: 'updateLandingZone',
+      summary: 'Update a landing zone (add environments, change the quota)',
+      description: 'Needs `platform-admin` or the tenant\'s `tenant-admin`. Only the difference is applied; nothing is removed.',
+      tags: ['landing-zones'],
+      parameters: [landingZoneProject],
+      requestBody: body('LandingZoneUpdate'),
+      responses: {
+        '200': json('It already looks like that; nothing was started (`changed: false`).', 'LandingZoneUnchanged'),
+        '202': json('The update run started.', 'LandingZoneOperationStarted', LOCATION),
+        ...problems(
+          400,
+          401,
+          403,
+          [404, 'No landing zone for that project.'],
+          [409, 'An environment is there already, it is being created or decommissioned, or another operation is running.'],
+          413,
+          415,
+        ),
       },
     },
-    '/codec/encode': codec('encode'),
-    '/codec/decode': codec('decode'),
+    delete: {
+      operationId: 'decommissionLandingZone',
+      summary: 'Decommission a landing zone',
+      description: 'Needs `platform-admin` or the tenant\'s `tenant-admin`. `force=true` also removes deployed services and an image repository that holds images.',
+      tags: ['landing-zones'],
+      parameters: [landingZoneProject, ...queryParameters(landingZoneDecommissionQuerySchema, { force: 'Remove deployed services too.', reason: 'Why, for the change request and the owners.' })],
+      responses: {
+        '202': json('The decommission run started.', 'LandingZoneOperationStarted', LOCATION),
+        ...problems(400, 401, 403, [404, 'No landing zone for that project.'], [409, 'Deployment runs are in flight (`deployments` names them), it is still being created, or another operation is running.']),
+      },
+    },
+  },
+  '/v1/landing-zones/{project}/runs': {
+    get: {
+      operationId: 'listLandingZoneRuns',
+      summary: 'A landing zone\'s creation, update and decommission runs, newest first',
+      tags: ['landing-zones'],
+      parameters: [landingZoneProject, ...queryParameters(runListQuerySchema, PAGING)],
+      responses: { '200': json('One page of runs.', 'LandingZoneRunPage'), ...problems(400, 401, 403, [404, 'No landing zone for that project.']) },
+    },
+  },
 
-    '/v1/webhooks/servicenow': {
-      post: {
-        operationId: 'receiveServiceNowDecision',
-        summary: 'An approver\'s decision on a change (ServiceNow)',
-        description: [
-          'Signed with HMAC-SHA256 instead of a bearer token: `' + SIGNATURE_HEADER + ': v1=<base64 HMAC-SHA256(secret, "<timestamp>.<raw body>")>` with `' + TIMESTAMP_HEADER + ': <unix seconds>`.',
-          'Timestamps more than 5 minutes off are refused; during a secret rotation the previous secret verifies too.',
-          'A verified call is only a report: the run reads the change in ServiceNow and answers with its own verdict, which becomes the answer.',
-        ].join(' '),
-        tags: ['webhooks'],
-        ...PUBLIC,
-        parameters: [
-          { name: TIMESTAMP_HEADER, in: 'header', required: true, description: 'Unix seconds when the call was signed.', schema: { type: 'string', pattern: '^[0-9]+$' } },
-          { name: SIGNATURE_HEADER, in: 'header', required: true, description: '`v1=` and the base64 HMAC-SHA256 of `<timestamp>.<raw body>` under the shared secret.', schema: { type: 'string', pattern: '^v1=' } },
-        ],
-        requestBody: body('ServiceNowDecision', '`event_id` is unique per decision and the same on a redelivery.'),
-        responses: {
-          '200': json('A redelivery of a decision already applied: the same outcome (`duplicate`).', 'WebhookAnswer'),
-          '202': json('Applied (ServiceNow confirms it; the run proceeds), or queued while no worker answers.', 'WebhookAnswer'),
-          ...problems(
-            [400, 'The signed body is not JSON or not a change decision.'],
-            [401, 'The signature is missing, wrong or stale.'],
-            [404, 'No platform run opened the change.'],
-            [409, 'The run is not waiting for a decision, has ended, or decided differently.'],
-            [413, 'The body is larger than 64 KiB.'],
-            [422, 'The run refused the decision (ServiceNow does not record it, or it breaks the approver rules); `detail` says why.'],
-          ),
-        },
-      },
-    },
-
-    '/v1/deployments': {
-      get: {
-        operationId: 'listDeployments',
-        summary: 'List deployment runs, newest first',
-        description: 'Only projects the token may deploy; a filter naming another project is refused (403). Unknown parameters are refused (400).',
-        tags: ['deployments'],
-        parameters: queryParameters(deploymentListQuerySchema, { ...PAGING, status: 'The platform\'s status of the run.', stage: 'The run\'s current stage.', changeNumber: 'The ServiceNow change the run opened.' }),
-        responses: { '200': json('One page of runs.', 'DeploymentPage'), ...problems(400, 401, 403) },
-      },
-      post: {
-        operationId: 'startDeployment',
-        summary: 'Start a deployment',
-        description: [
-          'The image must be pinned by digest (`repo[:tag]@sha256:<64 hex>`). `port` defaults to the project\'s `service.port` configuration; `replicas` (default 2) may not exceed the environment\'s `maxReplicas`.',
-          'Idempotent: the same `Idempotency-Key` (per token) returns the same run, and so does the same project/service/environment/image while a run is open.',
-        ].join(' '),
-        tags: ['deployments'],
-        parameters: [
-          { name: 'Idempotency-Key', in: 'header', required: false, description: '1 to 255 printable ASCII characters without spaces; a retry with the same key and body returns the same run.', schema: { type: 'string', minLength: 1, maxLength: 255 } },
-        ],
-        requestBody: body('DeploymentRequest'),
-        responses: {
-          '200': json('An existing run was returned (same key, or the same image while a run is open); `created: false`.', 'DeploymentStarted', {
-            'Idempotent-Replayed': { description: '`true` when the Idempotency-Key was seen before', schema: { type: 'string', enum: ['true'] } },
-            ...LOCATION,
-          }),
-          '202': json('Started.', 'DeploymentStarted', LOCATION),
-          ...problems(
-            [400, 'Invalid field(s), an unknown environment, too many replicas, a bad `Idempotency-Key`, or malformed JSON: `errors` names each.'],
-            401,
-            [403, 'The token may not deploy that project.'],
-            [409, 'The Idempotency-Key was used for a different request (`deploymentId` names its run), or the landing zone is being decommissioned.'],
-            413,
-            415,
-            [422, 'The project has no landing zone, or it has no such environment.'],
-          ),
-        },
-      },
-    },
-    '/v1/deployments/{id}': {
-      get: {
-        operationId: 'getDeployment',
-        summary: 'The status of a deployment\'s latest run',
-        description: 'Also after the run has ended.',
-        tags: ['deployments'],
-        parameters: [deploymentId],
-        responses: { '200': json('Its status view.', 'DeploymentStatus'), ...problems(401, [403, 'The token may not deploy that project.'], [404, 'No such deployment.']) },
-      },
-    },
-    '/v1/deployments/{id}/runs': {
-      get: {
-        operationId: 'listDeploymentRuns',
-        summary: 'Every run of one deployment id, newest first',
-        tags: ['deployments'],
-        parameters: [deploymentId, ...queryParameters(runListQuerySchema, PAGING)],
-        responses: { '200': json('One page of runs.', 'DeploymentPage'), ...problems(400, 401, [403, 'The token may not deploy that project.'], [404, 'No such deployment.']) },
-      },
-    },
-    '/v1/deployments/{id}/cancel': {
-      post: {
-        operationId: 'cancelDeployment',
-        summary: 'Cancel a deployment',
-        description: 'Compensation undoes what the run applied.',
-        tags: ['deployments'],
-        parameters: [deploymentId],
-        responses: {
-          '202': json('Cancellation requested.', 'DeploymentCancelling'),
-          ...problems(401, [403, 'The token may not deploy that project.'], [404, 'No such deployment.'], [409, 'The run has already ended (`deploymentStatus` says how).']),
-        },
-      },
-    },
-
-    '/v1/landing-zones': {
-      get: {
-        operationId: 'listLandingZones',
-        summary: 'List landing-zone creation runs, newest first',
-        description: 'Only landing zones the token may read; `tenant` needs `platform-admin` or that tenant\'s `tenant-admin`.',
-        tags: ['landing-zones'],
-        parameters: queryParameters(landingZoneListQuerySchema, { ...PAGING, tenant: 'Only this tenant\'s landing zones.', status: 'The status of the creation run.' }),
-        responses: { '200': json('One page of runs.', 'LandingZoneRunPage'), ...problems(400, 401, 403) },
-      },
-      post: {
-        operationId: 'createLandingZone',
-        summary: 'Create a project\'s landing zone',
-        description:
-          'Needs `platform-admin`. The class (`java`, `dotnet`, `node-web`, `python-backend`, `mobile-backend`) gives the defaults (port, probes, resources, quota); `quota` overrides them. Waits for an approved change when an environment asks for it.',
-        tags: ['landing-zones'],
-        requestBody: body('LandingZoneRequest'),
-        responses: {
-          '202': json('Started.', 'LandingZoneStarted', LOCATION),
-          ...problems(
-            [400, 'Invalid field(s), an unknown class or environment: `errors` names each.'],
-            401,
-            [403, 'Needs `platform-admin`.'],
-            [409, 'The project has a landing zone (being created or created).'],
-            413,
-            415,
-          ),
-        },
-      },
-    },
-    '/v1/landing-zones/{project}': {
-      get: {
-        operationId: 'getLandingZone',
-        summary: 'A landing zone\'s status',
-        description: 'Its current environments and resources, `state`, the latest update or decommission (`lastOperation`) and links.',
-        tags: ['landing-zones'],
-        parameters: [landingZoneProject],
-        responses: { '200': json('Its status.', 'LandingZoneStatus'), ...problems(401, 403, [404, 'No landing zone for that project.']) },
-      },
-      patch: {
-        operationId: 'updateLandingZone',
-        summary: 'Update a landing zone (add environments, change the quota)',
-        description: 'Needs `platform-admin` or the tenant\'s `tenant-admin`. Only the difference is applied; nothing is removed.',
-        tags: ['landing-zones'],
-        parameters: [landingZoneProject],
-        requestBody: body('LandingZoneUpdate'),
-        responses: {
-          '200': json('It already looks like that; nothing was started (`changed: false`).', 'LandingZoneUnchanged'),
-          '202': json('The update run started.', 'LandingZoneOperationStarted', LOCATION),
-          ...problems(
-            400,
-            401,
-            403,
-            [404, 'No landing zone for that project.'],
-            [409, 'An environment is there already, it is being created or decommissioned, or another operation is running.'],
-            413,
-            415,
-          ),
-        },
-      },
-      delete: {
-        operationId: 'decommissionLandingZone',
-        summary: 'Decommission a landing zone',
-        description: 'Needs `platform-admin` or the tenant\'s `tenant-admin`. `force=true` also removes deployed services and an image repository that holds images.',
-        tags: ['landing-zones'],
-        parameters: [landingZoneProject, ...queryParameters(landingZoneDecommissionQuerySchema, { force: 'Remove deployed services too.', reason: 'Why, for the change request and the owners.' })],
-        responses: {
-          '202': json('The decommission run started.', 'LandingZoneOperationStarted', LOCATION),
-          ...problems(400, 401, 403, [404, 'No landing zone for that project.'], [409, 'Deployment runs are in flight (`deployments` names them), it is still being created, or another operation is running.']),
-        },
-      },
-    },
-    '/v1/landing-zones/{project}/runs': {
-      get: {
-        operationId: 'listLandingZoneRuns',
-        summary: 'A landing zone\'s creation, update and decommission runs, newest first',
-        tags: ['landing-zones'],
-        parameters: [landingZoneProject, ...queryParameters(runListQuerySchema, PAGING)],
-        responses: { '200': json('One page of runs.', 'LandingZoneRunPage'), ...problems(400, 401, 403, [404, 'No landing zone for that project.']) },
-      },
-    },
-
-    '/v1/config/{tenant}/{project}': {
-      get: {
-        operationId: 'getResolvedConfiguration',
-        summary: 'A project\'s resolved configuration',
-        description:
-          'Each entry with the scope (and environment) it came from; secrets as references only. Project grants (owner, deploy token) count only in the tenant the project\'s landing zone names.',
-        tags: ['configuration'],
-        parameters: [configTenant, configProject, environmentQuery],
-        responses: { '200': json('The resolved entries.', 'ResolvedConfiguration'), ...problems(400, 401, 403, [404, 'The project is not in that tenant.']) },
-      },
-    },
-    '/v1/config/global/entries/{key}': configEntry('global', [configKey], '`platform-admin`'),
-    '/v1/config/tenants/{tenant}/entries/{key}': configEntry('tenant', [configTenant, configKey], '`tenant-admin:<tenant>` or `platform-admin`'),
-    '/v1/config/tenants/{tenant}/projects/{project}/entries/{key}': configEntry(
-      'project',
-      [configTenant, configProject, configKey],
-      '`project-owner:<project>`, the tenant\'s `tenant-admin`, or `platform-admin`',
-    ),
   };
+}
+
+/** The configuration hierarchy. */
+function configurationPaths(): Record<string, PathItem> {
+  return {
+  '/v1/config/{tenant}/{project}': {
+    get: {
+      operationId: 'getResolvedConfiguration',
+      summary: 'A project\'s resolved configuration',
+      description:
+        'Each entry with the scope (and environment) it came from; secrets as references only. Project grants (owner, deploy token) count only in the tenant the project\'s landing zone names.',
+      tags: ['configuration'],
+      parameters: [configTenant, configProject, environmentQuery],
+      responses: { '200': json('The resolved entries.', 'ResolvedConfiguration'), ...problems(400, 401, 403, [404, 'The project is not in that tenant.']) },
+    },
+  },
+  '/v1/config/global/entries/{key}': configEntry('global', [configKey], '`platform-admin`'),
+  '/v1/config/tenants/{tenant}/entries/{key}': configEntry('tenant', [configTenant, configKey], '`tenant-admin:<tenant>` or `platform-admin`'),
+  '/v1/config/tenants/{tenant}/projects/{project}/entries/{key}': configEntry(
+    'project',
+    [configTenant, configProject, configKey],
+    '`project-owner:<project>`, the tenant\'s `tenant-admin`, or `platform-admin`',
+  ),
+  };
+}
+
+export function openApiDocument(config: PlatformConfig): OpenApiDocument {
+  const paths: Record<string, PathItem> = { ...operationalPaths(), ...webhookPaths(), ...deploymentsPaths(), ...landingZonesPaths(), ...configurationPaths() };
 
   const schemas: Record<string, JsonSchema> = {
     ...Object.fromEntries(Object.entries(REQUEST_SCHEMAS).map(([name, schema]) => [name, toJsonSchema(schema, 'input')])),
