@@ -29,6 +29,8 @@ const REQUIRED_ENV: Record<string, string> = {
   PLATFORM_CI_TOKENS: '{"dummy-ci-token-0000000000": {"subject": "ci", "projects": ["*"]}}',
   PLATFORM_PAYLOAD_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
+/** Secrets that exist only during a rotation. */
+const OPTIONAL_SECRET_VARS = ['SERVICENOW_WEBHOOK_PREVIOUS_SECRET'];
 const SECRET_VARS = ['POSTGRES_PASSWORD', 'SERVICENOW_PASSWORD', 'SERVICENOW_WEBHOOK_SECRET', 'PLATFORM_CI_TOKENS', 'PLATFORM_PAYLOAD_KEY'];
 
 /** The attributes the brief names; shared/search-attributes.ts must keep them all. */
@@ -286,6 +288,11 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of Object.entries(raw.services)) {
       for (const [key, value] of Object.entries(s.environment ?? {})) {
         if (!/PASSWORD|PWD|SECRET|TOKENS?$|PAYLOAD_KEY$/.test(key) || /PASS_ACCESS_TOKEN/.test(key)) continue;
+        // A secret that only exists during a rotation may be absent: empty by default, never a literal.
+        if (OPTIONAL_SECRET_VARS.includes(key)) {
+          assert.equal(String(value), `\${${key}:-}`, `${name}.${key} must be \${${key}:-}`);
+          continue;
+        }
         assert.match(String(value), /^\$\{[A-Z0-9_]+:\?[^}]+\}$/, `${name}.${key} must be \${VAR:?message}, not a literal`);
       }
     }
