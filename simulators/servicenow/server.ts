@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { approvalTableApi } from './approval-table-api';
 import { simulatorApi } from './approvals';
+import { changePage } from './change-page';
 import type { Credentials } from './basic-auth';
 import { errorEnvelope, sendError } from './http-errors';
 import { ChangeStore, DEFAULT_FIRST_NUMBER, type ReadonlyChangeStore } from './store';
@@ -45,6 +46,7 @@ export function createSimulatorApp(store: ChangeStore, options: Pick<ServiceNowS
   app.disable('x-powered-by');
   app.use('/api/now/table/change_request', tableApi(store, options.credentials, log));
   app.use('/api/now/table/sysapproval_approver', approvalTableApi(store, options.credentials));
+  app.use(changePage(store));
   app.use('/sim', simulatorApi(store, { webhook: options.webhook, approvalsRequired: options.approvalsRequired ?? 1 }, log));
   app.use((req, res) => sendError(res, 404, 'Requested URI does not represent any resource', `${req.method} ${req.path} is not simulated`));
   app.use(errorEnvelope(log));

@@ -62,6 +62,23 @@ describe('ServiceNow simulator', () => {
     temp.remove();
   });
 
+  describe('the change page (the link the platform shows for a change)', () => {
+    it('when a change\'s link is opened, then the page shows its fields, its approvers and how to decide it; an unknown one is 404', async () => {
+      const change = await open({ description: 'Deploy <b>ledger</b>', requested_by: 'ci-payments' });
+      assert.equal((await decide(change.number, 'approve', { approver: 'alice.cab', group: 'cab-prod', webhook: false })).status, 200);
+      const page = await fetch(`${simulator.url}/nav_to.do?uri=change_request.do?sys_id=${change.sys_id}`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+      const html = await page.text();
+      assert.ok(html.includes(change.number));
+      assert.ok(html.includes('alice.cab') && html.includes('cab-prod'), 'the approvers are listed');
+      assert.ok(html.includes('&#60;b&#62;ledger'), 'record text is escaped');
+      assert.ok(html.includes(`/sim/changes/${change.number}/approve`));
+      const unknown = await fetch(`${simulator.url}/nav_to.do?uri=change_request.do?sys_id=${'0'.repeat(32)}`);
+      assert.equal(unknown.status, 404);
+    });
+  });
+
   describe('Table API', () => {
     it('when no credentials are sent, then 401 with ServiceNow\'s error envelope', async () => {
       const reply = await api('GET', TABLE, undefined, {});
