@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../shared/logger';
+import { isTemporalUnreachable } from './temporal-runs';
 
 export interface FieldError {
   field: string;
@@ -69,6 +70,9 @@ export function fieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
   });
 }
 
+/** Seconds a 503 asks callers to wait before trying again. */
+const RETRY_AFTER_SEC = 5;
+
 /** Extension members come first so they can never overwrite the RFC 9457 members. */
 function problem(status: number, title: string, detail: string, extra: Record<string, unknown> = {}) {
   return { ...extra, type: 'about:blank', title, status, detail };
@@ -89,6 +93,12 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     const parserError = bodyParserError(error);
     if (error instanceof HttpError) {
       body = problem(error.status, error.title, error.message, error.extra);
+    } else if (isTemporalUnreachable(error)) {
+      // The caller (CI, ServiceNow) may try again; nothing was started or lost.
+      res.set('Retry-After', String(RETRY_AFTER_SEC));
+      body = problem(503, 'Service unavailable', 'Temporal is not reachable right now; nothing was started or changed. Try again shortly.');
+    } else if (error instanceof URIError || (error instanceof Error && (error as { status?: unknown }).status === 400 && /decode/i.test(error.message))) {
+      body = problem(400, 'Invalid request', 'the request path has a malformed percent-encoding (%XX escape)', { errors: [{ field: '(path)', message: 'malformed percent-encoding' }] });
     } else if (parserError?.type === 'entity.too.large') {
       body = problem(413, 'Payload too large', 'the request body is larger than the limit this endpoint accepts');
     } else if (parserError?.type === 'entity.parse.failed') {

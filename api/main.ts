@@ -1,17 +1,18 @@
 /** API process entry point: configuration, one Temporal client, the HTTP server, clean shutdown. */
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { dataConverterFor } from '../shared/codec/data-converter';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { openPlatformStore } from '../shared/store';
 import { createApp } from './app';
+import { apiConnection } from './temporal-runs';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, 'api');
   const logger = createLogger('api', config.logLevel);
   // Connection.lazy: the API starts (and answers /healthz) even while Temporal is still coming up;
   // /readyz tells when it can serve.
-  const connection = Connection.lazy({ address: config.temporal.address });
+  const connection = apiConnection(config.temporal.address);
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
   const store = openPlatformStore(config.databaseFile);
   const app = createApp({ config, client, store, logger });

@@ -470,8 +470,31 @@ function configurationPaths(): Record<string, PathItem> {
   };
 }
 
+/** Paths whose operations reach Temporal (the configuration and codec ones do not). */
+const REACHES_TEMPORAL = /^\/v1\/(deployments|landing-zones|webhooks)/;
+
+const TEMPORAL_UNREACHABLE: Response = {
+  description: 'Temporal is not reachable right now; nothing was started or changed. Try again after `Retry-After` seconds.',
+  headers: { 'Retry-After': { description: 'seconds to wait before trying again', schema: { type: 'string' } } },
+  content: { [PROBLEM_JSON]: { schema: ref('Problem') } },
+};
+
+/**
+ * Answers every operation of a kind can give, added where an operation does not already say: a
+ * malformed %-escape in a path parameter (400), and Temporal being unreachable (503).
+ */
+function withCommonAnswers(paths: Record<string, PathItem>): Record<string, PathItem> {
+  for (const [path, item] of Object.entries(paths)) {
+    for (const operation of Object.values(item) as Operation[]) {
+      if (path.includes('{') && !operation.responses['400']) operation.responses['400'] = problem(400, 'A path parameter has a malformed percent-encoding (`%XX` escape).');
+      if (REACHES_TEMPORAL.test(path) && !operation.responses['503']) operation.responses['503'] = TEMPORAL_UNREACHABLE;
+    }
+  }
+  return paths;
+}
+
 export function openApiDocument(config: PlatformConfig): OpenApiDocument {
-  const paths: Record<string, PathItem> = { ...operationalPaths(), ...webhookPaths(), ...deploymentsPaths(), ...landingZonesPaths(), ...configurationPaths() };
+  const paths = withCommonAnswers({ ...operationalPaths(), ...webhookPaths(), ...deploymentsPaths(), ...landingZonesPaths(), ...configurationPaths() });
 
   const schemas: Record<string, JsonSchema> = {
     ...Object.fromEntries(Object.entries(REQUEST_SCHEMAS).map(([name, schema]) => [name, toJsonSchema(schema, 'input')])),

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
+import { apiConnection } from '../../api/temporal-runs';
 import { freePort } from '../../scripts/lib/processes';
 import { createLogger } from '../../shared/logger';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../shared/webhook-signature';
@@ -175,6 +176,44 @@ describe('health', () => {
   it('when Temporal is reachable, then /healthz and /readyz answer 200', async () => {
     assert.equal((await platform.http('GET', '/healthz', undefined, { token: null })).status, 200);
     assert.equal((await platform.http('GET', '/readyz', undefined, { token: null })).status, 200);
+  });
+
+  it('when Temporal is unreachable, then every endpoint answers 503 with Retry-After at once, the webhook too, and starts nothing', async (t) => {
+    const deadPort = await freePort();
+    const client = new Client({ connection: apiConnection(`127.0.0.1:${deadPort}`) });
+    const app = createApp({ config: platform.config, client, store: platform.store, logger: createLogger('test', 'error') });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const authorised = { authorization: `Bearer ${platform.tokens.admin}`, 'content-type': 'application/json' };
+    const webhookBody = JSON.stringify({ number: 'CHG0000001', approval: 'approved', approver: 'jane' });
+    const calls: [string, string, Record<string, string>, string?][] = [
+      ['POST', '/v1/deployments', authorised, JSON.stringify(deploymentBody({ service: 'temporal-down' }))],
+      ['GET', '/v1/deployments/deploy.payments.ledger.dev.0123456789abcdef', authorised],
+      ['GET', '/v1/deployments?project=payments', authorised],
+      ['GET', '/v1/landing-zones/payments', authorised],
+      ['POST', '/v1/webhooks/servicenow', { 'content-type': 'application/json', ...signedWebhook(webhookBody) }, webhookBody],
+    ];
+    try {
+      for (const [method, path, headers, body] of calls) {
+        const started = Date.now();
+        const res = await fetch(`${base}${path}`, { method, headers, ...(body ? { body } : {}) });
+        t.diagnostic(`${method} ${path} → ${res.status} in ${Date.now() - started} ms`);
+        assert.equal(res.status, 503, `${method} ${path}`);
+        assert.equal(res.headers.get('retry-after'), '5');
+        assert.match(((await res.json()) as { detail: string }).detail, /Temporal is not reachable/);
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await client.connection.close();
+    }
+  });
+
+  it('when a path has a malformed percent-encoding, then 400 names the path', async () => {
+    const res = await platform.http('GET', '/v1/deployments/%E0%A4%A');
+    assert.equal(res.status, 400);
+    assert.equal(res.body.errors[0].field, '(path)');
   });
 
   it('when Temporal is unreachable, then /readyz answers 503 while /healthz stays 200', async () => {
