@@ -43,7 +43,9 @@ export function judgeScan(findings: ScanFindings, policy: EnvironmentPolicy['sca
   const blocked = SEVERITIES.filter((s) => policy.blockSeverities.includes(s));
   const counts = zeroCounts();
 
-  if (!findings.available) {
+  // A required scan needs findings shown to be about this image.
+  const unavailable = !findings.available ? findings.reason : policy.required ? findings.unverified : undefined;
+  if (!findings.available || unavailable !== undefined) {
     return {
       scanner: findings.scanner,
       scanned: false,
@@ -53,8 +55,8 @@ export function judgeScan(findings: ScanFindings, policy: EnvironmentPolicy['sca
       blockingFindings: 0,
       worst: [],
       ...(policy.required
-        ? { reason: `the environment requires an image scan, but none is available: ${findings.reason}` }
-        : { note: `not scanned (allowed here): ${findings.reason}` }),
+        ? { reason: `the environment requires an image scan, but none is available: ${unavailable}` }
+        : { note: `not scanned (allowed here): ${unavailable}` }),
     };
   }
 

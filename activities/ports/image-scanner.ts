@@ -11,7 +11,8 @@ export interface ScanRequest {
  * no report was attached); the policy decides whether that blocks the deployment.
  */
 export type ScanFindings =
-  | { available: true; scanner: string; findings: ScanFinding[] }
+  /** `unverified`: why nothing shows the findings are about this image (a required scan refuses them). */
+  | { available: true; scanner: string; findings: ScanFinding[]; unverified?: string }
   | { available: false; scanner: string; reason: string };
 
 /** Finds the known vulnerabilities of an image. Judging them is the policy's job, not the port's. */

@@ -15,6 +15,7 @@ import {
 } from '../../shared/contracts/deploy';
 import type { DeployRequest, EnvironmentPolicy } from '../../shared/domain';
 import { toDeployRequest, type DeploymentRequestBody } from '../../shared/schemas/deployment';
+import { scanEvidence } from '../../shared/scan-evidence';
 import { MAX_SCAN_FINDINGS } from '../../shared/schemas/trivy';
 import { DeployEnvironment, DeployIdempotencyKey, DeployProject, DeployService, DeployStage, DeployStatus } from '../../shared/search-attributes';
 import type { ConfigurationRepository, LandingZoneRepository } from '../../shared/store';
@@ -161,6 +162,21 @@ export class DeploymentService {
     if (healthPath !== undefined && !PATH.test(healthPath)) {
       throw new UnprocessableError(`the configuration of ${body.project} has an invalid probes.readinessPath "${healthPath}"`, [{ field: 'probes.readinessPath', message: 'not a URL path' }]);
     }
-    return { request: toDeployRequest(body, caller, { port, ...(healthPath ? { healthPath } : {}) }), policy };
+    const request = toDeployRequest(body, caller, { port, ...(healthPath ? { healthPath } : {}) });
+    this.checkScanEvidence(request, policy);
+    return { request, policy };
+  }
+
+  /**
+   * Where the worker judges the CI's report (SCANNER=report) and the environment requires a scan,
+   * a missing report, or one not about this image, is refused now rather than failing the run.
+   */
+  private checkScanEvidence(request: DeployRequest, policy: EnvironmentPolicy): void {
+    if (!policy.scan.required || this.deps.config.providers.scanner !== 'report') return;
+    if (!request.scanReport) {
+      throw new UnprocessableError(`${policy.name} requires an image scan: attach the image's Trivy report as scanReport`, [{ field: 'scanReport', message: `required in ${policy.name}` }]);
+    }
+    const evidence = scanEvidence(request.image, request.scanReport);
+    if (evidence.kind !== 'matches') throw new UnprocessableError(`the scan report cannot be used in ${policy.name}: ${evidence.reason}`, [{ field: 'scanReport', message: evidence.reason }]);
   }
 }

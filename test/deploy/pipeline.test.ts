@@ -249,11 +249,20 @@ describe('deploy pipeline', () => {
     assert.deepEqual(repo.commitsWithTrailer('Platform-Run', started.body.runId), []);
   });
 
-  it('when a scan is required and no report is attached, then the run fails with ScanPolicyViolation naming the reason', async () => {
-    const started = await platform.http('POST', '/v1/deployments', deploymentBody({ service: 'noscan', environment: 'staging', image: image('noscan') }));
-    const done = await platform.waitForStatus(started.body.deploymentId, 'failed');
-    assert.equal(done.error?.type, 'ScanPolicyViolation');
-    assert.match(done.error?.message ?? '', /no scan report/);
-    assert.deepEqual(await platform.changesOfRun(started.body.runId), []);
+  it('when a scan is required and the report is missing or not about the image, then 422 names the reason and nothing starts', async () => {
+    const img = image('noscan');
+    const missing = await platform.http('POST', '/v1/deployments', deploymentBody({ service: 'noscan', environment: 'staging', image: img }));
+    assert.equal(missing.status, 422);
+    assert.deepEqual(missing.body.errors, [{ field: 'scanReport', message: 'required in staging' }]);
+    const noEvidence = await platform.http('POST', '/v1/deployments', deploymentBody({ service: 'noscan', environment: 'staging', image: img, scanReport: { SchemaVersion: 2, Results: [] } }));
+    assert.equal(noEvidence.status, 422);
+    assert.match(noEvidence.body.detail, /names no image digest/);
+    const otherRepository = trivyReport(img.replace('registry.example.com/payments/noscan', 'registry.example.com/other/noscan'));
+    const wrongRepo = await platform.http('POST', '/v1/deployments', deploymentBody({ service: 'noscan', environment: 'staging', image: img, scanReport: otherRepository }));
+    assert.equal(wrongRepo.status, 422);
+    assert.match(wrongRepo.body.detail, /digest matches but the repository is not registry\.example\.com\/payments\/noscan/);
+    let runs = 0;
+    for await (const _ of platform.client.workflow.list({ query: `DeployService = "noscan"` })) runs++;
+    assert.equal(runs, 0);
   });
 });
