@@ -55,6 +55,9 @@ export const deploymentRequestSchema = z.strictObject({
       .string()
       .max(200)
       .regex(/^\/[A-Za-z0-9._~\-/]*$/, 'must be an absolute URL path such as / or /api')
+      .refine((path) => !path.split('/').some((segment) => segment === '.' || segment === '..'), 'must not contain . or .. segments')
+      // One spelling per route: `//api//v1` and `/api/v1` are the same prefix to the mesh.
+      .transform((path) => path.replace(/\/{2,}/g, '/'))
       .default('/'),
   }),
   scanReport: trivyReportSchema.optional(),

@@ -10,6 +10,7 @@ import { apiConnection } from '../../api/temporal-runs';
 import { freePort } from '../../scripts/lib/processes';
 import { createLogger } from '../../shared/logger';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../shared/webhook-signature';
+import { GitOpsRepo, serviceDir } from '../helpers/fixtures';
 import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
 
 let platform: TestPlatform;
@@ -116,6 +117,21 @@ describe('invalid payloads', () => {
     const res = await platform.http('POST', '/v1/deployments', undefined, { raw: huge });
     assert.equal(res.status, 413);
     assert.equal(res.body.title, 'Payload too large');
+  });
+
+  it('when the route path climbs with .. or . segments, then 400 names route.path; doubled slashes are folded', async () => {
+    for (const path of ['/../../etc', '/api/./v1', '/api/..']) {
+      const res = await platform.http('POST', '/v1/deployments', deploymentBody({ service: 'climber', route: { host: 'climber.payments.example.com', path } }));
+      assert.equal(res.status, 400, path);
+      assert.deepEqual(res.body.errors, [{ field: 'route.path', message: 'must not contain . or .. segments' }]);
+    }
+    assert.equal(await runsOfService('climber'), 0);
+    const folded = await platform.http('POST', '/v1/deployments', deploymentBody({ service: 'folded', route: { host: 'folded.payments.example.com', path: '//api//v1' } }));
+    assert.equal(folded.status, 202, JSON.stringify(folded.body));
+    assert.equal((await platform.waitForStatus(folded.body.deploymentId, ['succeeded', 'failed'])).status, 'succeeded');
+    const repo = new GitOpsRepo(platform.config.gitops.repoDir);
+    const mesh = repo.files(serviceDir('payments-dev', 'folded', 'mesh')).map((file) => repo.show(file)).join('\n');
+    assert.match(mesh, /prefix: \/api\/v1\b/, 'the VirtualService routes the folded prefix');
   });
 
   it('when the Idempotency-Key is malformed, then 400 names the header', async () => {
