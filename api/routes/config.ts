@@ -91,6 +91,12 @@ export function configRoutes({ configuration, landingZones }: ConfigRoutesDeps):
     checkPathNames({ tenant, project });
     authoriseProject(principalOf(res), tenant, project, `read the configuration of ${tenant}/${project}`, true);
     const environment = environmentQuery(req);
+    // A resolved configuration only exists for a project with a landing zone, in its environments.
+    const record = landingZones.find(project);
+    if (!record) throw new NotFoundError(`project "${project}" has no landing zone, so it has no configuration to resolve`);
+    if (environment !== undefined && !record.environments.includes(environment)) {
+      throw new NotFoundError(`the landing zone of "${project}" has no environment "${environment}" (it has ${record.environments.join(', ')})`);
+    }
     const entries = configuration.resolve(tenant, project, environment).map(present);
     res.json({ tenant, project, environment: environment ?? null, entries });
   });

@@ -43,12 +43,19 @@ describe('configuration API', () => {
     assert.match(write.body.detail, /no landing zone yet.*needs platform-admin or tenant-admin:retail/);
     assert.equal((await get('retail/ledger', ledgerOwner)).status, 403);
     assert.equal((await put('tenants/retail/projects/ledger/entries/service.port', { value: '8080' }, retailAdmin)).status, 201);
+    // Seeded, but nothing resolves yet: the project has no landing zone (so no environments).
+    const unresolved = await get('retail/ledger', retailAdmin);
+    assert.equal(unresolved.status, 404);
+    assert.match(unresolved.body.detail, /has no landing zone/);
 
     giveLedgerALandingZone();
     assert.equal((await put('tenants/retail/projects/ledger/entries/service.port', { value: '8081' }, ledgerOwner)).status, 200);
     const read = await get('retail/ledger', ledgerOwner);
     assert.equal(read.status, 200);
     assert.equal(read.body.entries.find((e: { key: string }) => e.key === 'service.port').value, '8081');
+    const elsewhere = await get('retail/ledger?environment=qa', ledgerOwner);
+    assert.equal(elsewhere.status, 404);
+    assert.match(elsewhere.body.detail, /has no environment "qa"/);
   });
 
   it('when each role writes a scope it holds, then 201 on create, 200 on update, and the answer is the stored entry', async () => {
