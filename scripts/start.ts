@@ -33,6 +33,9 @@ function pipeLines(name: Name, child: ChildProcess): void {
 }
 
 async function main(): Promise<void> {
+  // Everything this starts writes private files (Temporal's SQLite, the platform database, secrets):
+  // the dev server and the children inherit the umask.
+  process.umask(0o077);
   const config = loadConfig(process.env, 'api');
   const temporalPort = Number(process.env.TEMPORAL_PORT ?? 7233);
   const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);

@@ -2,7 +2,7 @@
  * The platform's embedded database (SQLite via better-sqlite3): real transactions, one file the
  * API and worker processes share (WAL mode, busy timeout), schema by migrations.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './migrations';
@@ -53,14 +53,26 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
   return ran;
 }
 
+/**
+ * The database holds token hashes, configuration and landing-zone records: readable by the
+ * platform's own user only, its WAL and shared-memory files too (SQLite creates them with the
+ * process umask, which may be 022).
+ */
+function ownerOnly(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
+}
+
 export function openDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   try {
     // The busy timeout comes first (the constructor sets it): switching to WAL needs a lock too.
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     migrate(db, migrations);
+    if (path !== ':memory:') ownerOnly(path);
     return db;
   } catch (error) {
     db.close();

@@ -35,6 +35,11 @@ const SECRET_SOUNDING_KEY = /password|passwd|secret|token|private[-_.]?key|crede
 const EMBEDDED_SECRETS: { pattern: RegExp; what: string }[] = [
   { pattern: /[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s/@]+@/i, what: 'a URL with a password in it' },
   { pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/, what: 'a private key' },
+  // ADO.NET / ODBC / JDBC connection strings: `Server=db;User Id=app;Password=...`, `...?password=...`.
+  { pattern: /(^|[;?&\s])(password|pwd|passwd)\s*=\s*[^;&\s]+/i, what: 'a connection string with a password' },
+  { pattern: /\b(AKIA|ASIA)[A-Z0-9]{16}\b/, what: 'an AWS access key id' },
+  { pattern: /aws_secret_access_key\s*[=:]/i, what: 'an AWS secret access key' },
+  { pattern: /\b(ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}/, what: 'a GitHub token' },
 ];
 
 export class InvalidEntryError extends StoreError {

@@ -39,6 +39,20 @@ describe('secret references', () => {
     assert.match(contentProblems('db.url', { value: 'postgres://app:hunter2@db.internal:5432/app' })[0]?.message ?? '', /URL with a password/);
     assert.match(contentProblems('tls.cert', { value: '-----BEGIN RSA PRIVATE KEY-----\nMIIE...' })[0]?.message ?? '', /private key/);
     assert.deepEqual(contentProblems('db.url', { value: 'postgres://db.internal:5432/app' }), [], 'a URL without a password is fine');
+    const refused: [string, string, RegExp][] = [
+      ['db.connection', 'Server=db.internal;Database=app;User Id=app;Password=hunter2;', /connection string with a password/],
+      ['db.jdbc', 'jdbc:sqlserver://db.internal:1433;databaseName=app;user=app;pwd=hunter2', /connection string with a password/],
+      ['db.dsn', 'host=db.internal dbname=app user=app password=hunter2', /connection string with a password/],
+      ['aws.access', 'AKIAIOSFODNN7EXAMPLE', /AWS access key id/],
+      ['aws.profile', '[default]\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', /AWS secret access key/],
+      ['ci.github', `ghp_${'a1'.repeat(18)}`, /GitHub token/],
+    ];
+    for (const [key, value, what] of refused) {
+      const [problem] = contentProblems(key, { value });
+      assert.match(problem?.message ?? '', what, key);
+      assert.ok(!problem?.message.includes('hunter2'), 'the message never repeats the value');
+    }
+    assert.deepEqual(contentProblems('db.connection', { value: 'Server=db.internal;Database=app;Integrated Security=true;' }), [], 'a connection string without a password is fine');
     assert.deepEqual(contentProblems('LOG_LEVEL', { value: 'info' }), []);
   });
 
