@@ -36,7 +36,7 @@ export function createApp({ config, client, store, logger, now, temporal }: AppD
   const app = express();
   app.disable('x-powered-by');
   const runs = new TemporalRuns(client, { namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, uiUrl: config.temporal.uiUrl, ...temporal });
-  const deployments = new DeploymentService({ config, runs, landingZones: store.landingZones, configuration: store.configuration });
+  const deployments = new DeploymentService({ config, runs, landingZones: store.landingZones, configuration: store.configuration, idempotency: store.idempotency });
   const landingZones = new LandingZoneService({ config, runs, landingZones: store.landingZones });
 
   app.use((req, res, next) => {

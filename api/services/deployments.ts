@@ -18,7 +18,7 @@ import { toDeployRequest, type DeploymentRequestBody } from '../../shared/schema
 import { scanEvidence } from '../../shared/scan-evidence';
 import { MAX_SCAN_FINDINGS } from '../../shared/schemas/trivy';
 import { DeployEnvironment, DeployIdempotencyKey, DeployProject, DeployService, DeployStage, DeployStatus } from '../../shared/search-attributes';
-import type { ConfigurationRepository, LandingZoneRepository } from '../../shared/store';
+import type { ConfigurationRepository, IdempotencyRepository, LandingZoneRepository } from '../../shared/store';
 import { ConflictError, InputError, NotFoundError, UnprocessableError, type FieldError } from '../errors';
 import { queryValue, type RunSnapshot, type TemporalRuns } from '../temporal-runs';
 
@@ -41,6 +41,7 @@ export interface DeploymentServiceDeps {
   runs: TemporalRuns;
   landingZones: LandingZoneRepository;
   configuration: ConfigurationRepository;
+  idempotency: IdempotencyRepository;
 }
 
 export class DeploymentService {
@@ -62,12 +63,19 @@ export class DeploymentService {
     const keyHash = idempotencyKey ? DeploymentService.idempotencyKeyHash(caller, idempotencyKey) : undefined;
     const fingerprint = DeploymentService.fingerprint(request);
     if (keyHash) {
-      const existing = await this.deps.runs.findOne(`${DeployIdempotencyKey.name} = ${queryValue(keyHash)}`);
+      // The key is claimed for one body before anything starts, so concurrent requests agree.
+      const claim = this.deps.idempotency.claim(keyHash, fingerprint, deployWorkflowId(request));
+      if (claim.fingerprint !== fingerprint) {
+        throw new ConflictError('this Idempotency-Key was already used for a different request; use a new key for a new deployment', { deploymentId: claim.workflowId });
+      }
+      // Keys claimed before the claim table existed are found through visibility, as before.
+      const existing = claim.claimedNow ? undefined : await this.deps.runs.findOne(`${DeployIdempotencyKey.name} = ${queryValue(keyHash)}`);
       if (existing && existing.memo.requestFingerprint !== fingerprint) {
         throw new ConflictError('this Idempotency-Key was already used for a different request; use a new key for a new deployment', { deploymentId: existing.workflowId });
       }
       const snapshot = existing && (await this.snapshot(existing.workflowId, existing.runId));
       if (snapshot) return { kind: 'replayed', snapshot };
+      // Not visible yet (a concurrent request is starting it): the start below meets the same run.
     }
     const input: DeployInput = { request, policy, links: { apiUrl: this.deps.config.api.publicBaseUrl } };
     const started = await this.deps.runs.start(DEPLOY_WORKFLOW_TYPE, {

@@ -1,4 +1,5 @@
 import { ConfigurationRepository } from './configuration';
+import { IdempotencyRepository } from './idempotency';
 import { openDatabase } from './database';
 import { LandingZoneRepository } from './landing-zones';
 import { TokenRepository } from './tokens';
@@ -19,6 +20,7 @@ export {
   type Scope,
 } from './entry-rules';
 export { TokenRepository, type IssuedToken } from './tokens';
+export { IdempotencyRepository, type KeyClaim } from './idempotency';
 export { LandingZoneConflictError, LandingZoneRepository, type LandingZoneRecord, type LandingZoneRevision, type LandingZoneState } from './landing-zones';
 
 /** One connection, one repository per table group; a new table group adds a migration and a field here. */
@@ -26,6 +28,7 @@ export interface PlatformStore {
   configuration: ConfigurationRepository;
   tokens: TokenRepository;
   landingZones: LandingZoneRepository;
+  idempotency: IdempotencyRepository;
   close(): void;
 }
 
@@ -36,6 +39,7 @@ export function openPlatformStore(path: string): PlatformStore {
     configuration: new ConfigurationRepository(db),
     tokens: new TokenRepository(db),
     landingZones: new LandingZoneRepository(db),
+    idempotency: new IdempotencyRepository(db),
     close: () => db.close(),
   };
 }

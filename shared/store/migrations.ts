@@ -79,4 +79,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE landing_zones ADD COLUMN updated_at TEXT;
     `,
   },
+  {
+    version: 5,
+    name: 'idempotency keys',
+    // key_hash: sha256 of the caller's subject and key (the key itself is never stored).
+    sql: `
+      CREATE TABLE idempotency_keys (
+        key_hash TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -160,7 +160,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     runId: 'fixture',
     resources: {},
   });
-  const deployments = new DeploymentService({ config, runs, landingZones: store.landingZones, configuration: store.configuration });
+  const deployments = new DeploymentService({ config, runs, landingZones: store.landingZones, configuration: store.configuration, idempotency: store.idempotency });
   const app = createApp({ config, client, store, logger });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(apiPort, '127.0.0.1', () => resolve(s));
