@@ -134,8 +134,10 @@ describe('landing zones over HTTP', () => {
       ['undo:sourceRepository', 'undo:configuration', 'undo:imageRepository', 'undo:namespace-dev'],
     );
     assert.deepEqual(repo.files('clusters/local/broken-dev/_namespace'), []);
+    // No landing zone, so nothing resolves (404), and no project entry is left behind in the store.
     const config = await platform.http('GET', '/v1/config/retail/broken?environment=dev');
-    assert.deepEqual(config.body.entries.filter((e: { scope: string }) => e.scope === 'project'), []);
+    assert.equal(config.status, 404);
+    assert.deepEqual(platform.store.configuration.resolve('retail', 'broken', 'dev').filter((e) => e.scope === 'project'), []);
     const deploy = await platform.http('POST', '/v1/deployments', deploymentBody({ project: 'broken' }));
     assert.equal(deploy.status, 422);
     assert.match(deploy.body.detail, /no landing zone/);

@@ -181,8 +181,10 @@ describe('landing-zone decommission over HTTP', () => {
     assert.equal(existsSync(join(platform.dataDir, 'registry', 'retail', 'gone.json')), false);
     assert.equal(existsSync(join(platform.dataDir, 'repositories', 'retail', 'gone.git')), false);
     assert.equal(readdirSync(join(platform.dataDir, 'repositories', '.archive', 'retail')).filter((n) => n.startsWith('gone.')).length, 1, 'the source repository is archived');
+    // No landing zone, so nothing resolves (404), and no project entry is left behind in the store.
     const config = await platform.http('GET', '/v1/config/retail/gone?environment=dev');
-    assert.deepEqual(config.body.entries.filter((e: { scope: string }) => e.scope === 'project'), []);
+    assert.equal(config.status, 404);
+    assert.deepEqual(platform.store.configuration.resolve('retail', 'gone', 'dev').filter((e) => e.scope === 'project'), []);
     const revoked = await platform.http('POST', '/v1/deployments', deploymentBody({ project: 'gone', service: 'web' }), { token });
     assert.equal(revoked.status, 401, 'the CI token is revoked');
     const noZone = await platform.http('POST', '/v1/deployments', deploymentBody({ project: 'gone', service: 'web' }));
