@@ -64,12 +64,27 @@ function ownerOnly(path: string): void {
   }
 }
 
+/**
+ * SQLite answers SQLITE_BUSY at once, without its busy handler, when two processes switch a fresh
+ * database to WAL at the same moment (avoiding a lock deadlock); the switch is retried briefly.
+ */
+function retryWhileBusy<T>(work: () => T, attempts = 100, pauseMs = 20): T {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return work();
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || attempt >= attempts) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pauseMs);
+    }
+  }
+}
+
 export function openDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   try {
     // The busy timeout comes first (the constructor sets it): switching to WAL needs a lock too.
-    db.pragma('journal_mode = WAL');
+    retryWhileBusy(() => db.pragma('journal_mode = WAL'));
     db.pragma('foreign_keys = ON');
     migrate(db, migrations);
     if (path !== ':memory:') ownerOnly(path);
