@@ -1,7 +1,9 @@
 /**
- * The generated pipelines' deploy step when platformctl is on the PATH (as a CI image or the GitHub
- * workflow's install step provides it): run as each CI system would, against a real platform. The
- * same step without platformctl (curl and jq) is tested in test/templates/deploy-step.test.ts.
+ * The generated pipelines' deploy step (platformctl deploy --wait) with platformctl on the PATH (as a
+ * CI image provides it, or as the step installs it from PLATFORMCTL_PACKAGE): run as each CI system
+ * would, against a real platform. The same step against a fake platform, and without platformctl
+ * (installed from PLATFORMCTL_PACKAGE, or refused with exit 2), is tested in
+ * test/templates/deploy-step.test.ts.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -68,7 +70,7 @@ describe('the deploy step with platformctl on the PATH', () => {
       assert.match(result.stdout, new RegExp(`^deployment deploy\\.payments\\.${service}\\.dev\\.[0-9a-f]{16} started`, 'm'));
       assert.match(result.stdout, /deploy succeeded: revision/);
       assert.match(result.stdout, new RegExp(`^deployment deploy\\.payments\\.${service}\\.dev\\.[0-9a-f]{16} succeeded in`, 'm'));
-      assert.doesNotMatch(result.stdout, /deployed .* to dev/, 'the curl and jq fallback did not run');
+      assert.doesNotMatch(`${result.stdout}${result.stderr}`, /PLATFORMCTL_PACKAGE/, 'platformctl was found on the PATH, nothing was installed');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 export interface WorkflowStep {
   name?: string;
   uses?: string;
+  with?: Record<string, string | number>;
   run?: string;
   env?: Record<string, string>;
 }

@@ -1,6 +1,7 @@
 /**
  * The pipeline files of every class: what they must do (build, push, scan, pin the digest, deploy
- * through the platform with the CI secret and wait), that their shell parses, and no literal secret.
+ * through the platform with platformctl deploy --wait and the CI secret), that their shell parses, and
+ * no literal secret.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -43,20 +44,28 @@ describe('pipeline files', () => {
           assert.ok(text.includes('trivy image --format json --output trivy-report.json "$IMAGE_REF"'));
         });
 
-        it(`when ${path} is rendered, then it deploys project shop by digest through POST /v1/deployments with PLATFORM_TOKEN and a jq-built body, and polls until a terminal status`, () => {
+        it(`when ${path} is rendered, then it deploys project shop by digest with platformctl deploy --wait, the idempotency key and the Trivy report`, () => {
           const text = files[path]!;
-          assert.ok(text.includes('API="https://deploy.example.com"'));
-          assert.ok(text.includes('-X POST "$API/v1/deployments"'));
-          assert.ok(text.includes('STATUS_URL="$API/v1/deployments/'));
-          assert.ok(text.includes('-H "Authorization: Bearer $PLATFORM_TOKEN"'));
-          assert.ok(text.includes('-H "Idempotency-Key: $IDEMPOTENCY_KEY"'));
-          assert.ok(text.includes('jq -n --arg project "shop" --arg service "shop" --arg environment "$ENVIRONMENT"'));
-          assert.ok(text.includes(`--argjson port ${defaults.port} --arg host "shop.retail.apps.example.com"`));
-          assert.ok(text.includes('--slurpfile scan trivy-report.json'));
-          assert.ok(text.includes('scanReport: $scan[0]'));
-          assert.ok(text.includes('registry.example.com/retail/shop@sha256:*) ;;'), 'only an image pinned by digest is sent');
-          assert.match(text, /succeeded\)\n\s+echo "deployed shop to \$ENVIRONMENT \(\$IMAGE_REF\)"\n\s+exit 0 ;;/);
-          assert.ok(text.includes(`${TERMINAL_FAILURES.join('|')})`));
+          assert.ok(text.includes('registry.example.com/retail/shop@sha256:*) ;;'), 'only an image of the project pinned by digest is sent');
+          assert.ok(
+            text.includes('exec platformctl deploy --url "https://deploy.example.com" --project "shop" --service "shop" \\\n'),
+            'platformctl deploy against the platform, for project and service shop',
+          );
+          assert.ok(text.includes(`--environment "$ENVIRONMENT" --image "$IMAGE_REF" --port ${defaults.port} --host "shop.retail.apps.example.com" --path / \\\n`));
+          assert.ok(text.includes('--scan-report trivy-report.json --idempotency-key "$IDEMPOTENCY_KEY" \\\n'));
+          assert.ok(text.includes('--wait --interval "${PLATFORM_POLL_SECONDS:-15}s" --timeout "${PLATFORM_WAIT_TIMEOUT:-72h}"\n'));
+          const deploys = path === 'Jenkinsfile' ? 1 : sampleContext.environments.length;
+          assert.equal(text.match(/platformctl deploy /g)?.length, deploys, 'one platformctl deploy per deploy job (the Jenkinsfile: in deployTo)');
+        });
+
+        it(`when ${path} is rendered, then platformctl is installed from PLATFORMCTL_PACKAGE when missing, and no curl or jq loop of its own remains`, () => {
+          const text = files[path]!;
+          assert.ok(text.includes('if ! command -v platformctl >/dev/null 2>&1; then'));
+          assert.ok(text.includes('(unset PLATFORM_TOKEN; npm install --global --no-audit --no-fund "$PLATFORMCTL_PACKAGE")'), 'npm installs it, without the token');
+          assert.match(text, /PLATFORMCTL_PACKAGE is not set\.[\s\S]*npm pack \.\/cli[\s\S]*exit 2\n/, 'without either it stops, saying how');
+          for (const leftover of [/\bcurl\b/, /\bjq\b/, /\bwhile\b/, /\bsleep\b/, /\/v1\/deployments/, /STATUS_URL/, ...TERMINAL_FAILURES.map((status) => new RegExp(`\\b${status}\\)`))]) {
+            assert.doesNotMatch(text, leftover, 'no polling loop of its own: platformctl does the requests and the waiting');
+          }
         });
 
         it(`when ${path} is rendered, then the token comes only from the CI secret store and no literal secret is present`, () => {
@@ -78,8 +87,19 @@ describe('pipeline files', () => {
           assert.equal(job.env?.ENVIRONMENT, environment);
           assert.equal(job.env?.IMAGE_REF, '${{ needs.build.outputs.image }}');
           assert.equal(job.env?.PLATFORM_TOKEN, undefined, 'the token is not given to every step of the job');
-          const deploy = job.steps.find((step) => step.run?.includes('/v1/deployments'));
-          assert.equal(deploy?.env?.PLATFORM_TOKEN, '${{ secrets.PLATFORM_TOKEN }}');
+          const deployIndex = job.steps.findIndex((step) => step.run?.includes('platformctl deploy'));
+          const deploy = job.steps[deployIndex]!;
+          assert.equal(deploy.env?.PLATFORM_TOKEN, '${{ secrets.PLATFORM_TOKEN }}');
+          assert.equal(deploy.env?.PLATFORMCTL_PACKAGE, '${{ vars.PLATFORMCTL_PACKAGE }}', 'where to install platformctl from');
+          assert.deepEqual(
+            job.steps.filter((step) => step.env?.PLATFORM_TOKEN !== undefined),
+            [deploy],
+            'only the deploy step sees the token',
+          );
+          assert.ok(deploy.run!.indexOf('set +x') < deploy.run!.indexOf('platformctl deploy'), 'tracing is off before the deploy');
+          const setupNode = job.steps.findIndex((step) => step.uses?.startsWith('actions/setup-node@'));
+          assert.ok(setupNode >= 0 && setupNode < deployIndex, 'Node is set up before the deploy step (which may install platformctl with npm)');
+          assert.ok(Number(job.steps[setupNode]!.with?.['node-version']) >= 22, 'a Node that platformctl runs on (>= 20.3)');
         }
       });
 
@@ -116,12 +136,15 @@ describe('pipeline files', () => {
           assert.doesNotMatch(block.raw, /\\(?!\n)/, 'a backslash only at a line end, where Groovy joins the lines');
           assertShellParses(block.shell, 'a Jenkins sh block');
         }
+        const deploy = blocks.find((block) => block.shell.includes('platformctl deploy'))!;
+        assert.ok(deploy.shell.indexOf('set +x') < deploy.shell.indexOf('platformctl deploy'), 'tracing (Jenkins runs sh -xe) is off before the deploy');
       });
 
       it('when the deploy script is rendered, then it parses and runs the same deploy step as the pipelines', () => {
         const script = files['scripts/deploy-to-platform.sh']!;
         assertShellParses(script, 'scripts/deploy-to-platform.sh');
-        assert.ok(script.includes('-X POST "$API/v1/deployments"'));
+        assert.ok(script.includes('exec platformctl deploy --url "https://deploy.example.com" --project "shop" --service "shop"'));
+        assert.doesNotMatch(script, /\bcurl\b|\bjq\b/);
         assertTokenOnlyFromSecrets(script, 'scripts/deploy-to-platform.sh');
       });
     });

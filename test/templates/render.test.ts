@@ -98,7 +98,7 @@ describe('rendering project skeletons', () => {
     assert.match(renderProjectSkeleton('node-web', sampleContext).files['package.json']!, /"name": "shop"/);
     const { files } = renderProjectSkeleton('node-web', { ...sampleContext, service: 'storefront' });
     assert.match(files['package.json']!, /"name": "storefront"/);
-    assert.match(files.Jenkinsfile!, /--arg project "shop" --arg service "storefront"/);
+    assert.match(files.Jenkinsfile!, /platformctl deploy --url "https:\/\/deploy\.example\.com" --project "shop" --service "storefront"/);
   });
 
   it('when there is no Temporal UI link, then the README leaves that paragraph out', () => {
