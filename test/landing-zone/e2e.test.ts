@@ -78,7 +78,7 @@ describe('landing zones over HTTP', () => {
     assert.equal(entries['service.port'], '3000');
     const clone = join(scratch, 'shop');
     execFileSync('git', ['clone', '--quiet', done.resources.sourceRepository!.cloneUrl, clone]);
-    assert.match(readFileSync(join(clone, 'scripts/deploy-to-platform.sh'), 'utf8'), /--arg project "shop"/);
+    assert.match(readFileSync(join(clone, 'scripts/deploy-to-platform.sh'), 'utf8'), /platformctl deploy --url "[^"]+" --project "shop"/);
     assert.match(readFileSync(join(clone, 'Jenkinsfile'), 'utf8'), /Deploy to staging/);
     const outbox = readFileSync(join(platform.dataDir, 'outbox', 'notifications.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const message = outbox.find((m) => m.to.includes('shop-owner@example.com'));
