@@ -83,12 +83,19 @@ export function createDeployActivities(ports: DeployPorts) {
       return whileHeartbeating(() => ports.cluster.apply(request));
     },
 
-    /** Heartbeats while it checks, so a dead worker is noticed within the heartbeat timeout. */
+    /**
+     * Heartbeats while it checks and while it waits for the target (the GitOps lock behind other
+     * runs), so a dead worker is noticed within the heartbeat timeout and a busy one never is.
+     */
     async verifyRollout(requests: VerifyRequest[]): Promise<string> {
       const details: string[] = [];
       for (const request of requests) {
-        Context.current().heartbeat(`verifying ${request.location.component}`);
-        const result = await ports.cluster.verify(request, (detail) => Context.current().heartbeat(detail));
+        let progress = `verifying ${request.location.component}`;
+        const result = await whileHeartbeating(
+          () => ports.cluster.verify(request, (detail) => { progress = detail; Context.current().heartbeat(detail); }),
+          1_000,
+          () => progress,
+        );
         if (!result.healthy) {
           throw ApplicationFailure.create({
             type: ErrorType.VerificationFailed,

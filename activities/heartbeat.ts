@@ -5,10 +5,10 @@ import { Context } from '@temporalio/activity';
  * a worker that dies mid-call must be noticed within the heartbeat timeout (seconds), not the
  * start-to-close timeout (minutes), so the retry on another worker starts promptly.
  */
-export async function whileHeartbeating<T>(work: () => Promise<T>, everyMs = 1_000): Promise<T> {
+export async function whileHeartbeating<T>(work: () => Promise<T>, everyMs = 1_000, details?: () => unknown): Promise<T> {
   const context = Context.current();
-  context.heartbeat();
-  const timer = setInterval(() => context.heartbeat(), everyMs);
+  context.heartbeat(details?.());
+  const timer = setInterval(() => context.heartbeat(details?.()), everyMs);
   try {
     return await work();
   } finally {

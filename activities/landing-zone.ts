@@ -175,15 +175,18 @@ export function createLandingZoneActivities(ports: LandingZonePorts) {
     },
 
     /** What stands in the way of a decommission: services in its namespaces and deployment runs still going. */
+    /** Heartbeats: reading the GitOps target waits for its lock behind the deploys in flight. */
     async inspectLandingZone({ project, namespaces }: { project: string; namespaces: { cluster: string; namespace: string }[] }) {
-      const services: { cluster: string; namespace: string; service: string }[] = [];
-      const present: string[] = [];
-      for (const location of namespaces) {
-        const found = await ports.cluster.inventory(location);
-        if (found.namespaceExists) present.push(location.namespace);
-        services.push(...found.services.map((service) => ({ ...location, service })));
-      }
-      return { services, namespacesPresent: present, inFlight: await ports.runs.inFlight(project) };
+      return whileHeartbeating(async () => {
+        const services: { cluster: string; namespace: string; service: string }[] = [];
+        const present: string[] = [];
+        for (const location of namespaces) {
+          const found = await ports.cluster.inventory(location);
+          if (found.namespaceExists) present.push(location.namespace);
+          services.push(...found.services.map((service) => ({ ...location, service })));
+        }
+        return { services, namespacesPresent: present, inFlight: await ports.runs.inFlight(project) };
+      });
     },
 
     /** Empties one location (a service component or a namespace's own objects); undone by `rollbackManifests`. */

@@ -97,7 +97,7 @@ export function progressLine(event: ProgressEvent): string {
 function describeEvent(event: ProgressEvent): string {
   switch (event.kind) {
     case 'status':
-      return `status=${event.status} stage=${event.stage}${event.windowStart ? ` (approved; the change window opens at ${event.windowStart})` : ''}`;
+      return `status=${event.status} stage=${event.stage}${event.windowStart ? ` (approved; the change window opens at ${event.windowStart})` : ''}${event.behind ? ` (waiting for ${event.behind} to end)` : ''}${event.supersededBy ? ` (replaced by the newer ${event.supersededBy})` : ''}`;
     case 'step':
       return `  ${stepText(event.step)}`;
     case 'approval': {

@@ -19,7 +19,7 @@ export type ProgressEvent =
   | (At & { kind: 'step'; step: StepRecord })
   | (At & { kind: 'approval'; change?: string; changeUrl?: string; deadline?: string })
   | (At & { kind: 'refused'; refused: RefusedDecision })
-  | (At & { kind: 'status'; windowStart?: string });
+  | (At & { kind: 'status'; windowStart?: string; behind?: string; supersededBy?: string });
 
 const refusalKey = (refused: RefusedDecision): string => [refused.at, refused.via, refused.claimed, refused.approver, refused.deliveryId, refused.reason].join('|');
 
@@ -42,7 +42,9 @@ export function progressEvents(previous: RunView | undefined, current: RunView, 
 
   if (previous === undefined || previous.status !== current.status || (previous.stage ?? '-') !== base.stage) {
     const windowStart = current.status === 'waiting_for_window' ? current.approval?.window?.start : undefined;
-    events.push({ kind: 'status', at: now, ...base, ...(windowStart ? { windowStart } : {}) });
+    const behind = current.status === 'queued' ? current.queuedBehind?.deploymentId : undefined;
+    const supersededBy = current.status === 'superseded' ? current.supersededBy?.deploymentId : undefined;
+    events.push({ kind: 'status', at: now, ...base, ...(windowStart ? { windowStart } : {}), ...(behind ? { behind } : {}), ...(supersededBy ? { supersededBy } : {}) });
   }
 
   const key = approvalKey(current);

@@ -5,10 +5,10 @@
  * untouched by --json.
  */
 
-export const RUN_STATUSES = ['running', 'awaiting_approval', 'waiting_for_window', 'succeeded', 'failed', 'rejected', 'expired', 'rolled_back', 'cancelled'] as const;
+export const RUN_STATUSES = ['running', 'awaiting_approval', 'waiting_for_window', 'queued', 'succeeded', 'failed', 'rejected', 'expired', 'rolled_back', 'cancelled', 'superseded'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export const DEPLOY_STAGES = ['scan', 'render', 'openChange', 'awaitApproval', 'awaitWindow', 'rescan', 'deploy', 'wireMesh', 'verify', 'closeChange', 'compensate', 'done'] as const;
+export const DEPLOY_STAGES = ['scan', 'render', 'openChange', 'awaitApproval', 'awaitWindow', 'rescan', 'queue', 'deploy', 'wireMesh', 'verify', 'closeChange', 'compensate', 'done'] as const;
 
 export interface StepRecord {
   name: string;
@@ -53,6 +53,9 @@ export interface RunView {
   error?: { type: string; message: string };
   compensationErrors?: { step: string; message: string }[];
   detailsUnavailable?: string;
+  /** Deployments: while queued, the run this one waits for; when superseded, the run that replaced it. */
+  queuedBehind?: { deploymentId: string; runId?: string };
+  supersededBy?: { deploymentId: string; runId?: string };
 }
 
 export interface ScanSummary {

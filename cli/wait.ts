@@ -15,6 +15,8 @@ const ENDED: Record<string, typeof ExitCode.ok | typeof ExitCode.runFailed> = {
   expired: ExitCode.runFailed,
   rolled_back: ExitCode.runFailed,
   cancelled: ExitCode.runFailed,
+  // A newer request for the service replaced the run: this image was not deployed.
+  superseded: ExitCode.runFailed,
   // What Temporal itself records when no worker answered for the run (see `detailsUnavailable`).
   completed: ExitCode.ok,
   canceled: ExitCode.runFailed,

@@ -7,6 +7,9 @@
  *   npm test -- test/api          only files under test/api
  *   npm run test:cluster          the cluster suite (test/cluster): a real Kubernetes control plane,
  *                                 built once by scripts/cluster/build-control-plane.sh
+ *   npm run test:chaos            the crash matrix (test/chaos): SIGKILLs at every stage
+ *   npm run test:fuzz             property-based requests against every endpoint (test/fuzz)
+ *   npm run test:replay           recorded histories of every workflow replayed (test/replay)
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -22,15 +25,19 @@ function testFiles(dir: string): string[] {
   });
 }
 
-/** Needs the control plane (minutes to build on a new machine): run on its own by `npm run test:cluster`. */
-const CLUSTER_SUITE = 'test/cluster/';
+/**
+ * Suites with npm scripts of their own (`.ci/run` runs each): the cluster suite needs the control
+ * plane (minutes to build on a new machine); chaos and fuzz are long by design; replay is its own
+ * gate so a non-deterministic change is named as such.
+ */
+const SEPARATE_SUITES = ['test/cluster/', 'test/chaos/', 'test/fuzz/', 'test/replay/'];
 
 async function main(): Promise<number> {
   const filters = process.argv.slice(2);
   const files = testFiles(join(projectRoot, 'test'))
     .map((file) => relative(projectRoot, file))
     .filter((file) =>
-      filters.length === 0 ? !file.startsWith(CLUSTER_SUITE) : filters.some((f) => file.startsWith(f.replace(/^\.\//, ''))),
+      filters.length === 0 ? !SEPARATE_SUITES.some((suite) => file.startsWith(suite)) : filters.some((f) => file.startsWith(f.replace(/^\.\//, ''))),
     )
     .sort();
   if (files.length === 0) {

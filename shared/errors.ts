@@ -31,6 +31,8 @@ export const ErrorType = {
   ResourceConflict: 'ResourceConflict',
   /** A landing zone cannot be decommissioned: services are deployed in it or deployments are in flight. */
   LandingZoneInUse: 'LandingZoneInUse',
+  /** A newer request for the same service and environment replaced the run before it changed anything. */
+  DeploymentSuperseded: 'DeploymentSuperseded',
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];

@@ -2,6 +2,8 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import { createChangeRequestActivities } from '../activities/change-requests';
 import { createClusterChangeActivities } from '../activities/cluster-changes';
 import { createDeployActivities, type DeployPorts } from '../activities/deploy';
+import { createDeployLaneActivities } from '../activities/deploy-lanes';
+import type { DeployLanes } from '../activities/ports/deploy-lanes';
 import { createLandingZoneActivities, type LandingZonePorts } from '../activities/landing-zone';
 import { FAILURE_CONVERTER_PATH } from '../shared/codec/data-converter';
 import { DEPLOY_TASK_QUEUE } from '../shared/contracts/deploy';
@@ -21,6 +23,8 @@ export interface DeployWorkerOptions {
   namespace: string;
   ports: DeployPorts;
   landingZonePorts: LandingZonePorts;
+  /** Deploy lanes (one deploy at a time per service and environment) on the worker's Temporal client. */
+  lanes: DeployLanes;
   /** How often a run waiting for approval reads its change (0 = never); default a minute. */
   approvalPollIntervalMs?: number;
   /**
@@ -47,6 +51,7 @@ export async function createDeployWorker(options: DeployWorkerOptions): Promise<
       ...createChangeRequestActivities(options.ports.changes, options.approvalPollIntervalMs !== undefined ? { intervalMs: options.approvalPollIntervalMs } : {}),
       ...createClusterChangeActivities(options.ports.cluster),
       ...createDeployActivities(options.ports),
+      ...createDeployLaneActivities(options.lanes),
       ...createLandingZoneActivities(options.landingZonePorts),
     },
     ...(options.workflowBundle

@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString, DefaultLogger } from '@temporalio/worker';
 import { createDeployPorts, createLandingZonePorts } from '../activities/adapters';
+import { createTemporalDeployLanes } from '../activities/adapters/temporal-runs/lanes';
 import { dataConverterFor } from '../shared/codec/data-converter';
 import { loadConfig } from '../shared/config';
 import { createLogger, type LogLevel } from '../shared/logger';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       ports,
       landingZonePorts: createLandingZonePorts(config, store, ports, { client, log: (line) => logger.info(line) }),
+      lanes: createTemporalDeployLanes(client),
       approvalPollIntervalMs: config.servicenow.pollIntervalMs,
       dataConverter,
       taskQueue: config.temporal.taskQueue,

@@ -24,6 +24,8 @@ export const DEPLOY_STAGES = [
   'awaitApproval',
   'awaitWindow',
   'rescan',
+  /** Waiting for the service's deploy lane (ADR 15); recorded by runs started since lanes exist. */
+  'queue',
   'deploy',
   'wireMesh',
   'verify',
@@ -48,6 +50,10 @@ export interface DeploymentStatusView extends RunView<DeployStage> {
   rescan?: ScanSummary;
   release?: { chart: string; contentHash: string; namespace: string; pinnedImage: string };
   revisions: { deploy?: string; mesh?: string };
+  /** While `queued`: the run of the same service and environment this one waits for. */
+  queuedBehind?: { deploymentId: string; runId: string };
+  /** When `superseded`: the newer run that replaced this one. */
+  supersededBy?: { deploymentId: string; runId: string };
 }
 
 export type DeployResult = DeploymentStatusView;

@@ -10,16 +10,20 @@ export const RUN_STATUSES = [
   'awaiting_approval',
   /** Approved; a durable timer waits for the change's planned window to open. */
   'waiting_for_window',
+  /** Ready to deploy; another run of the same service and environment is changing it (ADR 15). */
+  'queued',
   'succeeded',
   'failed',
   'rejected',
   'expired',
   'rolled_back',
   'cancelled',
+  /** A newer request for the same service and environment replaced the run before it changed anything. */
+  'superseded',
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'rejected', 'expired', 'rolled_back', 'cancelled'];
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'rejected', 'expired', 'rolled_back', 'cancelled', 'superseded'];
 
 export interface StepRecord {
   /** A stage name, or `undo:<stage>` for a compensating step. */

@@ -116,6 +116,8 @@ export const deploymentStatusSchema = z
     rescan: scanSummarySchema.optional(),
     release: z.looseObject({ chart: text, contentHash: text, namespace: text, pinnedImage: text }).optional(),
     revisions: z.looseObject({ deploy: text.optional(), mesh: text.optional() }).optional(),
+    queuedBehind: z.looseObject({ deploymentId: text, runId: text }).describe('while queued: the run of the same service and environment this one waits for').optional(),
+    supersededBy: z.looseObject({ deploymentId: text, runId: text }).describe('when superseded: the newer run that replaced this one').optional(),
     links: deploymentLinksSchema,
   })
   .describe('a deployment run\'s status view');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createTemporalDeployLanes } from '../../activities/adapters/temporal-runs/lanes';
 import { createDeployPorts, createLandingZonePorts } from '../../activities/adapters';
 import type { DeployPorts } from '../../activities/deploy';
 import { createApp } from '../../api/app';
@@ -59,6 +60,8 @@ export interface TestPlatformOptions {
   environments?: string;
   /** More settings (e.g. CLUSTER_TARGET=kubernetes, SCANNER=ecr), on top of the test defaults. */
   env?: Record<string, string>;
+  /** A Temporal server of the test's own (host:port), e.g. one it kills; the suite's otherwise. */
+  temporalAddress?: string;
 }
 
 export interface HttpResult {
@@ -113,7 +116,7 @@ export function uniqueDigest(): string {
 }
 
 export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
-  const address = await testTemporalAddress();
+  const address = options.temporalAddress ?? (await testTemporalAddress());
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-test-'));
   const environmentsFile = join(dataDir, 'environments.yaml');
   writeFileSync(environmentsFile, options.environments ?? TEST_ENVIRONMENTS);
@@ -256,6 +259,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
         taskQueue: config.temporal.taskQueue,
         ports,
         landingZonePorts: createLandingZonePorts(workerConfig, store, ports, { client }),
+        lanes: createTemporalDeployLanes(client),
         ...(options.approvalPollIntervalMs !== undefined ? { approvalPollIntervalMs: options.approvalPollIntervalMs } : {}),
         workflowBundle: await workflowBundle(),
         dataConverter: dataConverterFor(config),

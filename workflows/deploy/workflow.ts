@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ChangeRequestActivities } from '../../activities/change-requests';
 import type { ClusterChangeActivities } from '../../activities/cluster-changes';
 import type { DeployActivities } from '../../activities/deploy';
@@ -18,6 +18,10 @@ import { ApprovalGate, awaitApprovalIfRequired } from '../shared/approval-gate';
 import { changeCloser, compensateAndRethrow } from '../shared/compensation';
 import { RunTracker } from '../shared/run-tracker';
 import { Saga } from '../shared/saga';
+import { LaneMembership } from './lane-membership';
+
+/** Runs started since deploy lanes exist join theirs (ADR 15); older runs replay without. */
+const LANES_PATCH = 'deploy-lanes';
 
 const scanning = proxyActivities<DeployActivities>({ ...scanOp, summary: 'judge the image scan against the environment policy' });
 const rendering = proxyActivities<DeployActivities>({ ...fastStep, summary: 'wrap the image in a Helm chart and render it' });
@@ -107,7 +111,12 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
     return summary;
   };
 
-  try {
+  const lane = patched(LANES_PATCH) ? new LaneMembership(request, tracker) : undefined;
+  /** Before the first change to the cluster, a newer request for the service may stop the run. */
+  const beforeChanging = <T>(work: () => Promise<T>): Promise<T> => (lane ? lane.untilSuperseded(work) : work());
+
+  /** Scan, render, open the change, wait for approval and the window: nothing is applied yet. */
+  const prepare = async () => {
     const scan = await judgeImage('scan', (s) => s.note ?? `${s.blockingFindings} blocking findings`);
     const scannedAt = Date.now();
 
@@ -121,20 +130,18 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
       s.release = { chart, contentHash: release.contentHash, namespace: release.namespace, pinnedImage: release.pinnedImage };
     });
 
-    change = await tracker.step(
-      'openChange',
-      () =>
-        changes.openChange({
-          correlationId: runId,
-          deploymentId,
-          request,
-          approvalRequired: policy.approval.required,
-          release: { ...release, chart },
-          scan,
-          ...(policy.approval.windowMs ? { window: { start: new Date().toISOString(), end: new Date(Date.now() + policy.approval.windowMs).toISOString() } } : {}),
-        }),
-      (c) => c.number,
-    );
+    const opening = () =>
+      changes.openChange({
+        correlationId: runId,
+        deploymentId,
+        request,
+        approvalRequired: policy.approval.required,
+        release: { ...release, chart },
+        scan,
+        ...(policy.approval.windowMs ? { window: { start: new Date().toISOString(), end: new Date(Date.now() + policy.approval.windowMs).toISOString() } } : {}),
+      });
+    // A newer request must not cut the open short: the change would exist with the run unaware of it.
+    change = await tracker.step('openChange', () => (lane ? CancellationScope.nonCancellable(opening) : opening()), (c) => c.number);
     tracker.recordChange(change);
 
     await awaitApprovalIfRequired(gate, tracker, policy.approval, `not required in ${policy.name}: standard change ${change.number}`, closeChange);
@@ -145,6 +152,13 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
       const age = Math.round((Date.now() - scannedAt) / 1000);
       await judgeImage('rescan', (r) => `scan was ${age}s old (limit ${Math.round(maxAgeMs / 1000)}s): ${r.blockingFindings} blocking findings`);
     }
+    return { release };
+  };
+
+  try {
+    await lane?.join();
+    const { release } = await beforeChanging(() => prepare());
+    await lane?.acquire();
 
     const chartFiles = Object.fromEntries(
       Object.entries(release.chart.files).map(([path, content]) => [`charts/${request.project}/${request.service}/${release.chart.version}/${path}`, content]),
@@ -179,5 +193,7 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
     return tracker.view();
   } catch (error) {
     return await compensateAndRethrow(error, { tracker, saga, closeChange });
+  } finally {
+    await lane?.leave();
   }
 }

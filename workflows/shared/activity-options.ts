@@ -3,9 +3,20 @@ import { NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors';
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 
-/** Pure computation on the worker (scan judgement, rendering): quick, few retries. */
+/*
+ * Timeouts are chosen for a loaded worker (see the README's "Failure model"): a run must never
+ * fail because the platform itself is busy or was restarted. Activities that may wait behind other
+ * runs (the GitOps repository lock, a full activity slot pool) heartbeat while they wait, so the
+ * heartbeat timeout notices a dead worker in seconds, and their start-to-close timeout is long
+ * enough that waiting in a queue never uses up an attempt. Attempts are spent on outside failures.
+ */
+
+/**
+ * Pure computation on the worker (scan judgement, rendering): quick, but on a worker running its
+ * full pool of activities a render can wait for CPU, hence two minutes.
+ */
 export const fastStep: ActivityOptions = {
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: '2m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes },
 };
 
@@ -33,16 +44,22 @@ export const changeOp: ActivityOptions = {
  * nothing and then watch the write land.
  */
 export const sideEffect: ActivityOptions = {
-  startToCloseTimeout: '2m',
+  // Heartbeats every second, also while waiting for the GitOps lock behind hundreds of other runs.
+  startToCloseTimeout: '30m',
   heartbeatTimeout: '10s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes },
 };
 
+/**
+ * Checking that what was applied is what runs. A rollout that does not become healthy is reported
+ * by the target within the policy's rollout timeout as a non-retryable failure; attempts are for
+ * the target being unreachable or the worker dying. Heartbeats while waiting for the lock too.
+ */
 export const verifyOp: ActivityOptions = {
-  startToCloseTimeout: '10m',
+  startToCloseTimeout: '30m',
   heartbeatTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes },
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes },
 };
 
 /**

@@ -1,7 +1,8 @@
-import { CancellationScope, isCancellation, log } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, log } from '@temporalio/workflow';
 import type { CloseChangeRequest } from '../../activities/ports/change-management';
 import type { RunView, StepRecord } from '../../shared/contracts/run';
 import type { ChangeOutcome } from '../../shared/domain';
+import { ErrorType } from '../../shared/errors';
 import { describeFailure, type RunTracker } from './run-tracker';
 import type { Saga } from './saga';
 
@@ -21,6 +22,7 @@ export async function compensateAndRethrow<View extends RunView>(error: unknown,
   const { tracker, saga } = context;
   if (tracker.status === 'rejected' || tracker.status === 'expired') throw error;
   const cancelled = isCancellation(error);
+  const superseded = isSuperseded(error);
   tracker.recordError(error);
   const hadSideEffects = !saga.isEmpty;
   await CancellationScope.nonCancellable(async () => {
@@ -40,18 +42,20 @@ export async function compensateAndRethrow<View extends RunView>(error: unknown,
     }
     const reason = describeFailure(error);
     try {
-      await context.closeChange(
-        hadSideEffects ? 'unsuccessful' : 'cancelled',
-        `${cancelled ? 'Cancelled' : `Failed: ${reason.type}: ${reason.message}`}.${hadSideEffects ? ' Applied changes were rolled back.' : ' Nothing was applied.'}`,
-      );
+      const why = cancelled ? 'Cancelled' : superseded ? `Superseded: ${reason.message}` : `Failed: ${reason.type}: ${reason.message}`;
+      await context.closeChange(hadSideEffects ? 'unsuccessful' : 'cancelled', `${why}.${hadSideEffects ? ' Applied changes were rolled back.' : ' Nothing was applied.'}`);
     } catch (closeError) {
       log.error('could not close the change after a failure', { error: String(closeError) });
       tracker.patch((s) => s.compensationErrors.push({ step: 'closeChange', message: describeFailure(closeError).message }));
     }
   });
   const clean = tracker.view().compensationErrors.length === 0;
-  tracker.finish(cancelled ? 'cancelled' : hadSideEffects && clean ? 'rolled_back' : 'failed');
+  tracker.finish(cancelled ? 'cancelled' : superseded && !hadSideEffects ? 'superseded' : hadSideEffects && clean ? 'rolled_back' : 'failed');
   throw error;
+}
+
+function isSuperseded(error: unknown): boolean {
+  return error instanceof ApplicationFailure && error.type === ErrorType.DeploymentSuperseded;
 }
 
 /**

@@ -1,0 +1,151 @@
+/**
+ * One deploy at a time per service and environment (ADR 15), against the real Temporal server,
+ * worker, ServiceNow simulator and GitOps target:
+ * - a newer request supersedes an older run still waiting for approval, whose change is cancelled;
+ * - a run ready to deploy while another run of the service is changing the environment is
+ *   `queued` behind it, and a still newer request supersedes the queued one;
+ * - ten concurrent deploys of one service end with no failure, no rollback, and the newest
+ *   request's image deployed.
+ * The GitOps repository's lock, held by the test, keeps a run in its deploy step for as long as
+ * the test needs (the worker's apply waits for it, heartbeating).
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { withFileLock } from '../../activities/adapters/gitops/lock';
+import type { DeploymentStatusView } from '../../shared/contracts/deploy';
+import { GitOpsRepo, serviceDir, trivyReport } from '../helpers/fixtures';
+import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
+
+let platform: TestPlatform;
+
+before(async () => {
+  platform = await startTestPlatform();
+});
+after(async () => {
+  await platform.stop();
+});
+
+interface Started {
+  deploymentId: string;
+  runId: string;
+  digest: string;
+}
+
+async function deploy(service: string, environment = 'dev'): Promise<Started> {
+  const digest = uniqueDigest();
+  const image = `registry.example.com/payments/${service}:1.0.0@${digest}`;
+  const body = deploymentBody({ service, environment, image, route: { host: `${service}.payments.example.com`, path: '/' }, ...(environment === 'dev' ? {} : { scanReport: trivyReport(image) }) });
+  const started = await platform.http('POST', '/v1/deployments', body);
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  const { deploymentId, runId } = started.body as { deploymentId: string; runId: string };
+  return { deploymentId, runId, digest };
+}
+
+async function ended(run: Started, timeoutMs = 120_000): Promise<DeploymentStatusView> {
+  return platform.waitForStatus(run.deploymentId, ['succeeded', 'failed', 'rolled_back', 'cancelled', 'superseded', 'rejected', 'expired'], timeoutMs);
+}
+
+function deployedImage(service: string): string {
+  const repo = new GitOpsRepo(platform.config.gitops.repoDir);
+  const dir = serviceDir('payments-dev', service, 'app');
+  const file = repo.files(dir).find((f) => /deployment/i.test(f));
+  assert.ok(file, `no Deployment manifest under ${dir}`);
+  return repo.show(file);
+}
+
+/** Holds the GitOps repository's lock until `release` is called: applies wait behind it. */
+function holdGitOpsLock(): { held: Promise<void>; release: () => void } {
+  let release = (): void => undefined;
+  let acquired = (): void => undefined;
+  const held = new Promise<void>((resolve) => (acquired = resolve));
+  const done = new Promise<void>((resolve) => (release = resolve));
+  void withFileLock(join(platform.config.gitops.repoDir, '.git', 'deploy-platform.lock'), { timeoutMs: 10_000 }, async () => {
+    acquired();
+    await done;
+  });
+  return { held, release };
+}
+
+describe('one deploy at a time per service and environment', () => {
+  it('when a newer request arrives while a run waits for approval, then the older run ends superseded and its change is cancelled', async () => {
+    const older = await deploy('lane-approval', 'staging');
+    const waiting = await platform.waitForStatus(older.deploymentId, 'awaiting_approval', 60_000);
+    const newer = await deploy('lane-approval', 'staging');
+
+    const view = await ended(older);
+    assert.equal(view.status, 'superseded');
+    assert.equal(view.supersededBy?.deploymentId, newer.deploymentId);
+    assert.equal(view.supersededBy?.runId, newer.runId);
+    assert.equal(view.error?.type, 'DeploymentSuperseded');
+    assert.equal(view.change?.outcome, 'cancelled');
+    const [change] = await platform.changesOfRun(older.runId);
+    assert.equal(change?.number, waiting.change?.number);
+    assert.equal(change?.state, '4', 'the simulator records a cancelled change as state 4 (canceled)');
+    assert.match(change?.close_notes ?? '', /Superseded: .*Nothing was applied/);
+    assert.ok(!view.steps.some((s) => s.name === 'deploy'), 'nothing was applied');
+
+    const next = await platform.waitForStatus(newer.deploymentId, 'awaiting_approval', 60_000);
+    const approved = await platform.simulator('approve', next.change!.number, 'ops.olga');
+    assert.equal(approved.status, 200);
+    assert.equal((await ended(newer)).status, 'succeeded');
+  });
+
+  it('when a run is ready while another run of the service changes the environment, then it is queued behind it, and a newer request supersedes the queued one', async () => {
+    const first = await deploy('lane-queue');
+    assert.equal((await ended(first)).status, 'succeeded'); // the repository exists from here on
+
+    const lock = holdGitOpsLock();
+    await lock.held;
+    let released = false;
+    try {
+      const holder = await deploy('lane-queue');
+      await waitUntil('the holder to be in its deploy step', async () => (await platform.deployments.snapshot(holder.deploymentId))?.view?.stage === 'deploy');
+      const queued = await deploy('lane-queue');
+      const view = await platform.waitForStatus(queued.deploymentId, 'queued', 60_000);
+      assert.equal(view.stage, 'queue');
+      assert.deepEqual(view.queuedBehind, { deploymentId: holder.deploymentId, runId: holder.runId });
+
+      const newest = await deploy('lane-queue');
+      const superseded = await ended(queued);
+      assert.equal(superseded.status, 'superseded');
+      assert.equal(superseded.supersededBy?.deploymentId, newest.deploymentId);
+      assert.equal((await platform.waitForStatus(newest.deploymentId, 'queued', 60_000)).queuedBehind?.deploymentId, holder.deploymentId);
+
+      lock.release();
+      released = true;
+      assert.equal((await ended(holder)).status, 'succeeded');
+      const last = await ended(newest);
+      assert.equal(last.status, 'succeeded');
+      const queueStep = last.steps.find((s) => s.name === 'queue');
+      assert.match(queueStep?.detail ?? '', new RegExp(`waited for ${holder.deploymentId.replace(/\./g, '\\.')}`));
+      assert.match(deployedImage('lane-queue'), new RegExp(newest.digest));
+    } finally {
+      if (!released) lock.release();
+    }
+  });
+
+  it('when ten deploys of one service are requested at once, then none fails or rolls back and the newest image is deployed', async () => {
+    const runs = await Promise.all(Array.from({ length: 10 }, () => deploy('lane-burst')));
+    const views = await Promise.all(runs.map((run) => ended(run, 180_000)));
+    const statuses = views.map((v) => v.status);
+    assert.deepEqual(statuses.filter((s) => s !== 'succeeded' && s !== 'superseded'), [], `statuses: ${statuses.join(', ')}`);
+    assert.ok(views.every((v) => v.compensationErrors.length === 0));
+
+    // "Newest" is the order Temporal started the runs in, which is the order of the requests' arrival.
+    const startTimes = await Promise.all(runs.map(async (run) => (await platform.client.workflow.getHandle(run.deploymentId, run.runId).describe()).startTime.getTime()));
+    const newestIndex = startTimes.reduce((best, time, i) => (time > startTimes[best]! || (time === startTimes[best] && runs[i]!.deploymentId > runs[best]!.deploymentId) ? i : best), 0);
+    assert.equal(statuses[newestIndex], 'succeeded');
+    assert.match(deployedImage('lane-burst'), new RegExp(runs[newestIndex]!.digest));
+    console.log(`lanes: 10 concurrent deploys → ${statuses.filter((s) => s === 'succeeded').length} succeeded, ${statuses.filter((s) => s === 'superseded').length} superseded, 0 failed`);
+  });
+});
+
+async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

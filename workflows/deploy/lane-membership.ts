@@ -1,0 +1,145 @@
+/**
+ * A deploy run's side of its lane (ADR 15): it joins when it starts, may be superseded by a newer
+ * request until it holds the lane, waits its turn (`queued`) before it changes the cluster, and
+ * leaves when it has ended, compensation included.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DeployLaneActivities } from '../../activities/deploy-lanes';
+import {
+  deployLaneId,
+  laneGrantedSignal,
+  laneLeaveSignal,
+  laneQueuedSignal,
+  laneRequestSignal,
+  laneSupersededSignal,
+  type LaneMember,
+  type LaneRef,
+} from '../../shared/contracts/deploy-lane';
+import type { DeploymentStatusView } from '../../shared/contracts/deploy';
+import type { DeployRequest } from '../../shared/domain';
+import { ErrorType } from '../../shared/errors';
+import type { RunTracker } from '../shared/run-tracker';
+
+const lanes = proxyActivities<DeployLaneActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  summary: 'join the deploy lane of this service and environment',
+});
+
+export class LaneMembership {
+  private readonly laneId: string;
+  private readonly taskQueue: string;
+  private readonly self: LaneMember;
+  private granted = false;
+  private holding = false;
+  private queuedBehind: LaneRef | undefined;
+  private supersededBy: LaneRef | undefined;
+  private interruptible: CancellationScope | undefined;
+
+  constructor(
+    private readonly request: Pick<DeployRequest, 'project' | 'service' | 'environment'>,
+    private readonly tracker: RunTracker<DeploymentStatusView>,
+  ) {
+    // The execution's start (the request's arrival at Temporal), not the first workflow task's.
+    const { workflowId, runId, startTime, taskQueue } = workflowInfo();
+    this.laneId = deployLaneId(request, taskQueue);
+    this.taskQueue = taskQueue;
+    this.self = { workflowId, runId, startedAt: startTime.getTime() };
+    setHandler(laneGrantedSignal, () => void (this.granted = true));
+    setHandler(laneQueuedSignal, ({ behind }) => void (this.queuedBehind = behind));
+    setHandler(laneSupersededSignal, ({ by }) => {
+      if (this.holding || this.supersededBy) return;
+      this.supersededBy = by;
+      this.interruptible?.cancel();
+    });
+  }
+
+  async join(): Promise<void> {
+    const { project, service, environment } = this.request;
+    await this.untilSuperseded(() => lanes.joinDeployLane({ laneId: this.laneId, taskQueue: this.taskQueue, lane: { project, service, environment }, member: this.self }));
+  }
+
+  /**
+   * Runs the steps before the first change to the cluster; a newer request interrupts them. Steps
+   * that must not be cut short (opening the change) run non-cancellable inside.
+   */
+  async untilSuperseded<T>(work: () => Promise<T>): Promise<T> {
+    if (this.supersededBy) throw this.supersededFailure(this.supersededBy);
+    const scope = new CancellationScope();
+    this.interruptible = scope;
+    try {
+      return await scope.run(work);
+    } catch (error) {
+      if (this.supersededBy && isCancellation(error)) throw this.supersededFailure(this.supersededBy);
+      throw error;
+    } finally {
+      this.interruptible = undefined;
+    }
+  }
+
+  /** Waits until this run may change the cluster: `queued` while another run of the service does. */
+  async acquire(): Promise<void> {
+    const ref = { workflowId: this.self.workflowId, runId: this.self.runId };
+    await this.untilSuperseded(async () => {
+      await this.requestTurn(ref);
+      await condition(() => this.granted || this.queuedBehind !== undefined);
+      if (this.granted) return; // the lane was free: nothing to record
+      const behind = this.queuedBehind;
+      await this.tracker.step(
+        'queue',
+        async () => {
+          this.tracker.patch((s) => (s.queuedBehind = behind ? { deploymentId: behind.workflowId, runId: behind.runId } : undefined));
+          this.tracker.setStatus('queued');
+          await condition(() => this.granted);
+          this.tracker.patch((s) => delete s.queuedBehind);
+          this.tracker.setStatus('running');
+        },
+        () => (behind ? `waited for ${behind.workflowId} (run ${behind.runId}) to end` : undefined),
+      );
+    });
+    this.holding = true;
+  }
+
+  /** Asks the lane for the turn; a lane that is gone (terminated by an operator) is joined afresh. */
+  private async requestTurn(ref: LaneRef): Promise<void> {
+    try {
+      await getExternalWorkflowHandle(this.laneId).signal(laneRequestSignal, ref);
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      log.warn('the deploy lane was gone; joining it again', { lane: this.laneId, error: String(error) });
+      await this.join();
+      await getExternalWorkflowHandle(this.laneId).signal(laneRequestSignal, ref);
+    }
+  }
+
+  /** Hands the lane on (or leaves the queue). Never fails the run: an ended lane needs nothing. */
+  async leave(): Promise<void> {
+    await CancellationScope.nonCancellable(async () => {
+      try {
+        await getExternalWorkflowHandle(this.laneId).signal(laneLeaveSignal, { workflowId: this.self.workflowId, runId: this.self.runId });
+      } catch (error) {
+        log.info('the deploy lane could not be told that the run ended', { lane: this.laneId, error: String(error) });
+      }
+    });
+  }
+
+  private supersededFailure(by: LaneRef): ApplicationFailure {
+    this.tracker.patch((s) => (s.supersededBy = { deploymentId: by.workflowId, runId: by.runId }));
+    return ApplicationFailure.create({
+      type: ErrorType.DeploymentSuperseded,
+      nonRetryable: true,
+      message: `superseded by ${by.workflowId} (run ${by.runId}), a newer request for ${this.request.service} in ${this.request.project}/${this.request.environment}; nothing was applied`,
+      details: [by],
+    });
+  }
+}

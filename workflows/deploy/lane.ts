@@ -1,0 +1,65 @@
+/**
+ * A deploy lane (ADR 15): one per project/service/environment. It holds no cluster access; it
+ * orders the deploy runs of one service in one environment by the rule in lane-state.ts and tells
+ * each run, by signal, when it may change the cluster, that it is queued, or that it is superseded.
+ */
+import { condition, continueAsNew, getExternalWorkflowHandle, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { DeployLaneActivities } from '../../activities/deploy-lanes';
+import {
+  laneGrantedSignal,
+  laneJoinSignal,
+  laneLeaveSignal,
+  laneQueuedSignal,
+  laneRequestSignal,
+  laneSupersededSignal,
+  type DeployLaneInput,
+} from '../../shared/contracts/deploy-lane';
+import { LaneState, type LaneEffect } from './lane-state';
+
+const lookup = proxyActivities<DeployLaneActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  summary: 'check which lane members still run',
+});
+
+/** How long an empty lane stays open for a late joiner, and how often a queued run's holder is checked. */
+const LINGER = '1 minute';
+const HOLDER_CHECK = '1 minute';
+
+async function deliver(effect: LaneEffect): Promise<void> {
+  const run = getExternalWorkflowHandle(effect.to.workflowId, effect.to.runId);
+  try {
+    if (effect.kind === 'grant') await run.signal(laneGrantedSignal);
+    else if (effect.kind === 'queued') await run.signal(laneQueuedSignal, { behind: effect.behind });
+    else await run.signal(laneSupersededSignal, { by: effect.by });
+  } catch (error) {
+    // The run has ended meanwhile: it leaves (or is pruned) by itself.
+    log.info('a lane member could not be signalled', { run: effect.to.workflowId, effect: effect.kind, error: String(error) });
+  }
+}
+
+export async function deployLaneWorkflow(input: DeployLaneInput): Promise<void> {
+  const state = new LaneState(input.carried);
+  const outbox: LaneEffect[] = [];
+  setHandler(laneJoinSignal, (member) => void outbox.push(...state.join(member)));
+  setHandler(laneRequestSignal, (run) => void outbox.push(...state.request(run)));
+  setHandler(laneLeaveSignal, (run) => void outbox.push(...state.leave(run)));
+
+  for (;;) {
+    for (let effect = outbox.shift(); effect; effect = outbox.shift()) await deliver(effect);
+    if (workflowInfo().continueAsNewSuggested) {
+      const { carried: _previous, ...lane } = input;
+      await continueAsNew<typeof deployLaneWorkflow>({ ...lane, carried: state.snapshot() });
+    }
+    if (state.isEmpty) {
+      if (!(await condition(() => outbox.length > 0 || !state.isEmpty, LINGER))) return;
+    } else if (state.waiting.length > 0) {
+      // Someone waits for the holder: make sure it still runs (an operator may have terminated it).
+      if (!(await condition(() => outbox.length > 0, HOLDER_CHECK))) {
+        for (const run of await lookup.endedLaneMembers(state.all())) outbox.push(...state.leave(run));
+      }
+    } else {
+      await condition(() => outbox.length > 0 || state.waiting.length > 0 || workflowInfo().continueAsNewSuggested);
+    }
+  }
+}
