@@ -60,7 +60,7 @@ export function createDeployActivities(ports: DeployPorts) {
     },
 
     async renderRelease(input: { request: DeployRequest; namespace: string; deploymentId: string }): Promise<RenderedRelease> {
-      return ports.renderer.render(input);
+      return whileHeartbeating(() => ports.renderer.render(input));
     },
 
     async openChange(input: OpenChangeInput): Promise<ChangeRecord> {

@@ -1,6 +1,7 @@
-import type { RequestHandler, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { hashToken, type CiTokenGrant, type Role } from '../shared/config';
-import { NotAllowedError, NotAuthenticatedError } from './errors';
+import { NotAllowedError, NotAuthenticatedError, ServiceUnavailableError } from './errors';
+import { looksLikeJwt, OIDC_RETRY_AFTER_SEC, type OidcVerifier } from './oidc';
 
 export interface Principal extends CiTokenGrant {
   /** Lets the caller act on `project`. */
@@ -17,30 +18,51 @@ export function principalOf(res: Response): Principal {
 
 /**
  * Bearer-token authentication for CI callers. Tokens are looked up by their sha256, so the secret
- * itself is never compared character by character nor kept in memory in plain text.
+ * itself is never compared character by character nor kept in memory in plain text. When CI
+ * identities are configured, a bearer that is no known token and looks like a JWT is verified as
+ * an OIDC ID token (api/oidc.ts) and its claims mapped to a grant; without them it is just an
+ * unknown token.
  */
 export function requireBearerToken(
   tokens: ReadonlyMap<string, CiTokenGrant>,
   /** Tokens the platform issued at run time (landing zones); looked up after the configured ones. */
   issued?: (tokenHash: string) => CiTokenGrant | undefined,
-): RequestHandler {
-  return (req, res, next) => {
+  /** OIDC ID tokens of trusted CI issuers (PLATFORM_CI_IDENTITIES_FILE). */
+  oidc?: OidcVerifier,
+): (req: Request, res: Response, next: NextFunction) => Promise<void> {
+  return async (req, res, next) => {
     const header = req.get('authorization');
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match?.[1]) {
       res.set('WWW-Authenticate', 'Bearer');
       throw new NotAuthenticatedError('missing bearer token: send "Authorization: Bearer <token>"');
     }
-    const tokenHash = hashToken(match[1]);
-    const grant = tokens.get(tokenHash) ?? issued?.(tokenHash);
+    const token = match[1];
+    const tokenHash = hashToken(token);
+    let grant = tokens.get(tokenHash) ?? issued?.(tokenHash);
+    if (!grant && oidc && looksLikeJwt(token)) {
+      const outcome = await oidc.verify(token);
+      if ('grant' in outcome) {
+        grant = outcome.grant;
+      } else if (outcome.refused === 'unavailable') {
+        res.set('Retry-After', String(OIDC_RETRY_AFTER_SEC));
+        throw new ServiceUnavailableError(outcome.detail);
+      } else if (outcome.refused === 'no_grant') {
+        throw new NotAllowedError(outcome.detail);
+      } else {
+        res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+        throw new NotAuthenticatedError(outcome.detail);
+      }
+    }
     if (!grant) {
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
       throw new NotAuthenticatedError('the bearer token is not valid');
     }
+    const granted = grant;
     const principal: Principal = {
-      ...grant,
-      mayDeploy: (project) => grant.projects.includes('*') || grant.projects.includes(project),
-      hasRole: (role) => grant.roles.includes(role),
+      ...granted,
+      mayDeploy: (project) => granted.projects.includes('*') || granted.projects.includes(project),
+      hasRole: (role) => granted.roles.includes(role),
     };
     res.locals.principal = principal;
     next();

@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../shared/logger';
+import { requestIdOf } from './request-id';
 import { isTemporalUnreachable } from './temporal-runs';
 
 export interface FieldError {
@@ -87,6 +88,13 @@ function bodyParserError(error: unknown): { status: number; type: string } | und
   return undefined;
 }
 
+/** An error http-errors marked as the client's (`expose`, a 4xx status), as body-parser passes on stream errors. */
+function exposedClientError(error: unknown): error is Error & { status: number } {
+  if (!(error instanceof Error)) return false;
+  const { status, expose } = error as { status?: unknown; expose?: unknown };
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500;
+}
+
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     let body: ReturnType<typeof problem>;
@@ -105,10 +113,14 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       body = problem(400, 'Invalid request', 'the request body is not valid JSON', { errors: [{ field: '(body)', message: 'malformed JSON' }] });
     } else if (parserError && parserError.status >= 400 && parserError.status < 500) {
       body = problem(parserError.status, 'Invalid request', (error as Error).message);
+    } else if (exposedClientError(error)) {
+      // E.g. a body that says `Content-Encoding: gzip` but does not inflate: body-parser passes
+      // zlib's error on with status 400 and no `type`.
+      body = problem(error.status, 'Invalid request', `the request could not be read: ${error.message || 'malformed'}`);
     } else {
-      logger.error('request failed', { method: req.method, path: req.path, error: error instanceof Error ? error.message : String(error) });
+      logger.error('request failed', { method: req.method, path: req.path, requestId: requestIdOf(res), error: error instanceof Error ? error.message : String(error) });
       body = problem(500, 'Internal error', 'the platform could not handle the request; operators can find it in the API log');
     }
-    res.status(body.status).type('application/problem+json').json({ ...body, instance: req.originalUrl });
+    res.status(body.status).type('application/problem+json').json({ ...body, instance: req.originalUrl, requestId: requestIdOf(res) });
   };
 }

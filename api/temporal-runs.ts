@@ -309,8 +309,9 @@ export class TemporalRuns {
     try {
       response = await this.client.workflowService.listWorkflowExecutions({ namespace: this.options.namespace, query, pageSize, nextPageToken });
     } catch (error) {
-      // A token Temporal does not accept is the caller's mistake, not an outage.
-      if (cursor && /token|invalid argument/i.test(String(error))) throw new InvalidCursorError('the cursor is not valid (expired, or from another list)');
+      // A token Temporal does not accept is the caller's mistake, not an outage. Temporal does not
+      // always say so (a made-up token can answer UNKNOWN): with a cursor, anything but an outage is.
+      if (cursor && !isTemporalUnreachable(error)) throw new InvalidCursorError('the cursor is not valid (expired, or from another list)');
       throw error;
     }
     const runs = (response.executions ?? []).map((execution): RunSummary => {

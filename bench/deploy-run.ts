@@ -1,11 +1,13 @@
 /**
- * `npm run bench`: how long one full deploy run takes on the embedded default — real Temporal dev
- * server, ServiceNow simulator over HTTP, GitOps repository on disk — measured from the CI's POST
- * to `succeeded`. Prints numbers; asserts nothing.
+ * How long one full run of each kind takes on the embedded default — real Temporal dev server,
+ * ServiceNow simulator over HTTP, GitOps repository on disk — measured from the CI's POST to
+ * `succeeded`. Prints numbers; asserts nothing. `npm run bench` (bench/main.ts) now measures
+ * deploys and landing-zone creation against a floor; this one still covers landing-zone updates
+ * and decommissions.
  *
- *   npm run bench                 5 dev runs, 3 staging runs with approval, 3 landing zones, each
- *                                 updated (quota) and decommissioned
- *   BENCH_RUNS=20 npm run bench
+ *   npx tsx bench/deploy-run.ts              5 dev runs, 3 staging runs with approval, 3 landing
+ *                                            zones, each updated (quota) and decommissioned
+ *   BENCH_RUNS=20 npx tsx bench/deploy-run.ts
  */
 import { performance } from 'node:perf_hooks';
 import { trivyReport } from '../test/helpers/fixtures';

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import type { PlatformConfig } from '../../shared/config';
+import { auditPageSchema, auditQuerySchema } from '../../shared/schemas/audit';
 import { configEntryBodySchema, configEnvironmentSchema } from '../../shared/schemas/config';
 import { deploymentRequestSchema, dnsLabel } from '../../shared/schemas/deployment';
 import { landingZoneDecommissionQuerySchema, landingZoneRequestSchema, landingZoneUpdateSchema } from '../../shared/schemas/landing-zone';
@@ -74,6 +75,7 @@ const RESPONSE_SCHEMAS = {
   ConfigEntryWritten: configEntryWrittenSchema,
   WebhookAnswer: webhookAnswerSchema,
   CodecPayloadsAnswer: codecPayloadsAnswerSchema,
+  AuditPage: auditPageSchema,
 } satisfies Record<string, z.ZodType>;
 
 type SchemaName = keyof typeof REQUEST_SCHEMAS | keyof typeof RESPONSE_SCHEMAS;
@@ -85,13 +87,14 @@ const PROBLEM_JSON = 'application/problem+json';
 /** What each error status means unless an operation says more. */
 const PROBLEM_DEFAULTS: Record<number, string> = {
   400: 'Invalid request: a field, a query parameter or a header is wrong, or the body is not JSON. `errors` names each.',
-  401: 'Not authenticated: the bearer token is missing or unknown (`WWW-Authenticate: Bearer`).',
+  401: 'Not authenticated: the bearer token is missing or unknown, or is an OIDC ID token that does not verify (`detail` says why; `WWW-Authenticate: Bearer`).',
   403: 'Not allowed: the token may not do this. `detail` names what is needed.',
   404: 'Not found.',
   409: 'Conflict.',
   413: 'The body is larger than the limit this endpoint accepts.',
   415: 'The body is not `application/json`.',
   422: 'Unprocessable: the request is well formed but cannot be carried out.',
+  429: 'Too many requests.',
   503: 'Service unavailable.',
 };
 
@@ -470,6 +473,33 @@ function configurationPaths(): Record<string, PathItem> {
   };
 }
 
+/** The audit log. */
+function auditPaths(): Record<string, PathItem> {
+  return {
+    '/v1/audit': {
+      get: {
+        operationId: 'listAuditEntries',
+        summary: 'The audit log, newest first',
+        description: [
+          'Needs `platform-admin`. One entry per attempt of a state-changing action (deployment.start, deployment.cancel, landing-zone.create/update/delete, config.set/delete, approval.decision), refusals included:',
+          'when, the request id, the actor (the token\'s subject, or `servicenow-webhook`), the target, the run, the outcome with the HTTP status, and the channel. Configuration values are never recorded, only keys.',
+          'The log is append-only: the database refuses to change or delete an entry.',
+        ].join(' '),
+        tags: ['audit'],
+        parameters: queryParameters(auditQuerySchema, {
+          ...PAGING,
+          actor: 'Only this actor (a token\'s subject, or `servicenow-webhook`).',
+          action: 'Only this action.',
+          project: 'Only entries about this project.',
+          since: 'Only entries at or after this ISO 8601 time.',
+          until: 'Only entries before this ISO 8601 time.',
+        }),
+        responses: { '200': json('One page of entries.', 'AuditPage'), ...problems([400, 'A bad filter or cursor: `errors` names it.'], 401, [403, 'Needs `platform-admin`.']) },
+      },
+    },
+  };
+}
+
 /** Paths whose operations reach Temporal (the configuration and codec ones do not). */
 const REACHES_TEMPORAL = /^\/v1\/(deployments|landing-zones|webhooks)/;
 
@@ -479,22 +509,53 @@ const TEMPORAL_UNREACHABLE: Response = {
   content: { [PROBLEM_JSON]: { schema: ref('Problem') } },
 };
 
+/** A bearer operation given an OIDC ID token whose issuer's signing keys cannot be fetched (api/oidc.ts). */
+const OIDC_KEYS_NOTE = 'Also when the signing keys of the issuer of an OIDC ID token cannot be fetched right now.';
+const OIDC_KEYS_UNREACHABLE: Response = {
+  ...TEMPORAL_UNREACHABLE,
+  description: `The signing keys of the issuer of an OIDC ID token cannot be fetched right now; nothing was done. Try again after \`Retry-After\` seconds.`,
+};
+
+/** Paths under a rate limit: every /v1 operation (per token; the webhook has its own). */
+const RATE_LIMITED = /^\/v1\//;
+
+const TOO_MANY_REQUESTS: Response = {
+  description:
+    'Too many requests: the token (for the webhook: ServiceNow) used up its limit in this API process; `detail` names the limit. Try again after `Retry-After` seconds.',
+  headers: { 'Retry-After': { description: 'whole seconds until a request is allowed again', schema: { type: 'string', pattern: '^[0-9]+$' } } },
+  content: { [PROBLEM_JSON]: { schema: ref('Problem') } },
+};
+
+const REQUEST_ID: Header = {
+  description: 'The request\'s id, also in problem bodies (`requestId`), the API log and the audit log: the caller\'s own `X-Request-Id` when it is 1 to 128 of `A-Z a-z 0-9 . _ : -`, a new UUID otherwise.',
+  schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+};
+
 /**
  * Answers every operation of a kind can give, added where an operation does not already say: a
- * malformed %-escape in a path parameter (400), and Temporal being unreachable (503).
+ * malformed %-escape in a path parameter (400), Temporal being unreachable (503) and a rate limit
+ * (429); and the `X-Request-Id` header every answer carries.
  */
 function withCommonAnswers(paths: Record<string, PathItem>): Record<string, PathItem> {
   for (const [path, item] of Object.entries(paths)) {
     for (const operation of Object.values(item) as Operation[]) {
       if (path.includes('{') && !operation.responses['400']) operation.responses['400'] = problem(400, 'A path parameter has a malformed percent-encoding (`%XX` escape).');
       if (REACHES_TEMPORAL.test(path) && !operation.responses['503']) operation.responses['503'] = TEMPORAL_UNREACHABLE;
+      if (path.startsWith('/v1/') && operation.security === undefined) {
+        const unavailable = operation.responses['503'];
+        operation.responses['503'] = unavailable ? { ...unavailable, description: `${unavailable.description} ${OIDC_KEYS_NOTE}` } : OIDC_KEYS_UNREACHABLE;
+      }
+      if (RATE_LIMITED.test(path) && !operation.responses['429']) operation.responses['429'] = TOO_MANY_REQUESTS;
+      for (const [status, response] of Object.entries(operation.responses)) {
+        operation.responses[status] = { ...response, headers: { ...response.headers, 'X-Request-Id': REQUEST_ID } };
+      }
     }
   }
   return paths;
 }
 
 export function openApiDocument(config: PlatformConfig): OpenApiDocument {
-  const paths = withCommonAnswers({ ...operationalPaths(), ...webhookPaths(), ...deploymentsPaths(), ...landingZonesPaths(), ...configurationPaths() });
+  const paths = withCommonAnswers({ ...operationalPaths(), ...webhookPaths(), ...deploymentsPaths(), ...landingZonesPaths(), ...configurationPaths(), ...auditPaths() });
 
   const schemas: Record<string, JsonSchema> = {
     ...Object.fromEntries(Object.entries(REQUEST_SCHEMAS).map(([name, schema]) => [name, toJsonSchema(schema, 'input')])),
@@ -509,7 +570,9 @@ export function openApiDocument(config: PlatformConfig): OpenApiDocument {
       description: [
         'CI pipelines start and follow deployments; platform and tenant admins manage landing zones and configuration; ServiceNow reports approvers\' decisions.',
         'Every `/v1` endpoint except the ServiceNow webhook needs `Authorization: Bearer <token>`, and a token may only act on its projects.',
-        'Errors are RFC 9457 `application/problem+json` with an `errors` list naming each bad field.',
+        'Errors are RFC 9457 `application/problem+json` with an `errors` list naming each bad field and the request\'s `requestId`.',
+        'Every answer carries `X-Request-Id`: send your own (1 to 128 of `A-Z a-z 0-9 . _ : -`) to find the request in the API log and the audit log.',
+        'Each token may make a limited number of requests a minute per API process (`API_RATE_LIMIT_PER_MINUTE`, bursts of `API_RATE_LIMIT_BURST`); beyond it the answer is 429 with `Retry-After`.',
       ].join('\n\n'),
     },
     servers: [{ url: config.api.publicBaseUrl }],
@@ -521,13 +584,14 @@ export function openApiDocument(config: PlatformConfig): OpenApiDocument {
       { name: 'codec', description: 'Temporal\'s remote codec, for the Temporal UI and CLI.' },
       { name: 'health', description: 'Liveness and readiness.' },
       { name: 'documentation', description: 'This document and its rendered reference.' },
+      { name: 'audit', description: 'Who did what: the append-only audit log.' },
     ],
     security: [{ bearerAuth: [] }],
     paths,
     components: {
       schemas,
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', description: 'A CI or admin token from `PLATFORM_CI_TOKENS`, or one a landing zone issued.' },
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'A CI or admin token from `PLATFORM_CI_TOKENS`, one a landing zone issued, or a CI OIDC ID token (GitHub Actions, GitLab CI) of an issuer trusted in `PLATFORM_CI_IDENTITIES_FILE`.' },
       },
     },
   };

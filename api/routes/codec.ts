@@ -75,13 +75,14 @@ export function codecRoutes({ config, codec, issuedTokens }: CodecRoutesDeps): R
     next();
   };
 
-  const authorise: RequestHandler = (req, res, next) => {
+  // The bearer check is async: awaited, so its refusals reach the problem handler.
+  const authorise: RequestHandler = async (req, res, next) => {
     if (!req.get('authorization') && !config.production && LOOPBACK.has(req.socket.remoteAddress ?? '')) {
       next();
       return;
     }
     if (!req.get('authorization')) throw new NotAuthenticatedError('the codec endpoint needs "Authorization: Bearer <token>" of a platform-admin');
-    bearer(req, res, () => {
+    await bearer(req, res, () => {
       assertRole(principalOf(res), ['platform-admin'], 'read or write encrypted payloads');
       next();
     });

@@ -17,6 +17,7 @@ import {
   type Scope,
   type StoredEntry,
 } from '../../shared/store';
+import type { Audit } from '../audit';
 import { assertRole, principalOf, type Principal } from '../auth';
 import { InputError, NotAllowedError, NotFoundError, fieldErrors, type FieldError } from '../errors';
 import { parsedBody, validateBody } from '../validate';
@@ -25,6 +26,7 @@ export interface ConfigRoutesDeps {
   configuration: ConfigurationRepository;
   /** Which tenant a project belongs to: its landing zone says so. */
   landingZones: Pick<LandingZoneRepository, 'find'>;
+  audit: Audit;
 }
 
 function refuse(message: string, problems: (EntryProblem | FieldError)[]): void {
@@ -62,7 +64,7 @@ function present(entry: StoredEntry) {
   };
 }
 
-export function configRoutes({ configuration, landingZones }: ConfigRoutesDeps): Router {
+export function configRoutes({ configuration, landingZones, audit }: ConfigRoutesDeps): Router {
   const router = Router();
 
   /**
@@ -116,27 +118,38 @@ export function configRoutes({ configuration, landingZones }: ConfigRoutesDeps):
       return { scope, tenant, project, environment, key };
     };
 
-    router.put(path, validateBody(entryBodySchema), (req, res) => {
+    /** The entry's names for the audit log, as the path gives them: never the value. */
+    const auditTarget = (req: Request, environment: unknown) => {
+      const { tenant, project, key } = req.params as { tenant?: string; project?: string; key?: string };
+      const name = (text: unknown) => (typeof text === 'string' ? text.slice(0, 200) : undefined);
+      return { scope, tenant: name(tenant), project: name(project), key: name(key), environment: name(environment) };
+    };
+
+    router.put(path, validateBody(entryBodySchema), async (req, res) => {
       const body = parsedBody<EntryBody>(res);
-      const location = locate(req, res, body.environment);
-      refuse('the entry cannot be stored as given', contentProblems(location.key, body));
-      const content = body.secretRef !== undefined ? { secretRef: body.secretRef } : { value: body.value ?? '' };
-      const outcome = configuration.upsert(location, content, principalOf(res).subject);
-      const stored = configuration.find(location);
-      if (!stored) throw new Error(`entry ${location.key} vanished right after it was written`);
-      res.status(outcome === 'created' ? 201 : 200).json({
-        ...(location.tenant !== undefined ? { tenant: location.tenant } : {}),
-        ...(location.project !== undefined ? { project: location.project } : {}),
-        ...present(stored),
+      await audit.action(req, res, 'config.set', auditTarget(req, body.environment), () => {
+        const location = locate(req, res, body.environment);
+        refuse('the entry cannot be stored as given', contentProblems(location.key, body));
+        const content = body.secretRef !== undefined ? { secretRef: body.secretRef } : { value: body.value ?? '' };
+        const outcome = configuration.upsert(location, content, principalOf(res).subject);
+        const stored = configuration.find(location);
+        if (!stored) throw new Error(`entry ${location.key} vanished right after it was written`);
+        res.status(outcome === 'created' ? 201 : 200).json({
+          ...(location.tenant !== undefined ? { tenant: location.tenant } : {}),
+          ...(location.project !== undefined ? { project: location.project } : {}),
+          ...present(stored),
+        });
       });
     });
 
-    router.delete(path, (req, res) => {
-      const location = locate(req, res, environmentQuery(req));
-      if (!configuration.delete(location)) {
-        throw new NotFoundError(`no ${scope} entry "${location.key}" ${location.environment ? `for ${location.environment}` : 'for all environments'}`);
-      }
-      res.status(204).end();
+    router.delete(path, async (req, res) => {
+      await audit.action(req, res, 'config.delete', auditTarget(req, req.query.environment), () => {
+        const location = locate(req, res, environmentQuery(req));
+        if (!configuration.delete(location)) {
+          throw new NotFoundError(`no ${scope} entry "${location.key}" ${location.environment ? `for ${location.environment}` : 'for all environments'}`);
+        }
+        res.status(204).end();
+      });
     });
   };
 

@@ -14,6 +14,7 @@ import {
   type LandingZoneRequestBody,
   type LandingZoneUpdateBody,
 } from '../../shared/schemas/landing-zone';
+import type { Audit, AuditNote } from '../audit';
 import { principalOf } from '../auth';
 import type { LandingZoneService, OperationStart } from '../services/landing-zones';
 import type { TemporalRuns } from '../temporal-runs';
@@ -23,9 +24,10 @@ export interface LandingZoneRoutesDeps {
   config: PlatformConfig;
   landingZones: LandingZoneService;
   runs: TemporalRuns;
+  audit: Audit;
 }
 
-export function landingZoneRoutes({ config, landingZones, runs }: LandingZoneRoutesDeps): Router {
+export function landingZoneRoutes({ config, landingZones, runs, audit }: LandingZoneRoutesDeps): Router {
   const router = Router();
   const links = (project: string, workflowId: string, runId?: string) => ({
     self: `${config.api.publicBaseUrl}/v1/landing-zones/${project}`,
@@ -54,17 +56,20 @@ export function landingZoneRoutes({ config, landingZones, runs }: LandingZoneRou
       });
   };
 
-  router.post('/landing-zones', validateBody(landingZoneRequestSchema), async (_req, res) => {
+  router.post('/landing-zones', validateBody(landingZoneRequestSchema), async (req, res) => {
     const body = parsedBody<LandingZoneRequestBody>(res);
-    const { started, approvalRequired } = await landingZones.create(body, principalOf(res));
-    const project = body.project;
-    res.status(202).location(links(project, started.workflowId).self).json({
-      project,
-      landingZoneId: started.workflowId,
-      runId: started.runId,
-      status: 'running',
-      approvalRequired,
-      links: links(project, started.workflowId, started.runId),
+    await audit.action(req, res, 'landing-zone.create', { tenant: body.tenant, project: body.project }, async (note) => {
+      const { started, approvalRequired } = await landingZones.create(body, principalOf(res));
+      note.run(started.workflowId, started.runId);
+      const project = body.project;
+      res.status(202).location(links(project, started.workflowId).self).json({
+        project,
+        landingZoneId: started.workflowId,
+        runId: started.runId,
+        status: 'running',
+        approvalRequired,
+        links: links(project, started.workflowId, started.runId),
+      });
     });
   });
 
@@ -89,17 +94,28 @@ export function landingZoneRoutes({ config, landingZones, runs }: LandingZoneRou
     });
   });
 
+  /** What an operation's outcome tells the audit log. */
+  const noted = (note: AuditNote, outcome: OperationStart): OperationStart => {
+    if (outcome.kind === 'unchanged') note.duplicate();
+    else note.run(outcome.started.workflowId, outcome.started.runId);
+    return outcome;
+  };
+
   router.patch('/landing-zones/:project', validateBody(landingZoneUpdateSchema), async (req, res) => {
     const project = req.params.project as string;
-    sendOperation(res, project, 'update', await landingZones.update(project, parsedBody<LandingZoneUpdateBody>(res), principalOf(res)));
+    await audit.action(req, res, 'landing-zone.update', { project: project.slice(0, 200) }, async (note) => {
+      sendOperation(res, project, 'update', noted(note, await landingZones.update(project, parsedBody<LandingZoneUpdateBody>(res), principalOf(res))));
+    });
   });
 
   router.delete('/landing-zones/:project', async (req, res) => {
     const project = req.params.project as string;
-    const principal = principalOf(res);
-    const query = parseQuery(landingZoneDecommissionQuerySchema, req.query);
-    const options = { force: query.force === 'true', ...(query.reason ? { reason: query.reason } : {}) };
-    sendOperation(res, project, 'decommission', await landingZones.decommission(project, options, principal));
+    await audit.action(req, res, 'landing-zone.delete', { project: project.slice(0, 200) }, async (note) => {
+      const principal = principalOf(res);
+      const query = parseQuery(landingZoneDecommissionQuerySchema, req.query);
+      const options = { force: query.force === 'true', ...(query.reason ? { reason: query.reason } : {}) };
+      sendOperation(res, project, 'decommission', noted(note, await landingZones.decommission(project, options, principal)));
+    });
   });
 
   return router;

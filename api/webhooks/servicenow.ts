@@ -10,13 +10,18 @@
  *   422 the run refused it (ServiceNow does not record it, or it breaks the approver rules)
  * Approver names and comments are never logged.
  */
-import express, { Router, type Request } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { DecisionRejection, runStatusQuery } from '../../shared/contracts/run';
 import type { Logger } from '../../shared/logger';
 import { serviceNowWebhookSchema, type ServiceNowWebhook } from '../../shared/schemas/servicenow-webhook';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../../shared/webhook-signature';
 import type { DecisionDelivery, TemporalRuns } from '../temporal-runs';
 import { ConflictError, fieldErrors, InputError, NotAuthenticatedError, NotFoundError, UnprocessableError } from '../errors';
+import type { Audit, AuditNote } from '../audit';
+import { enforce, type TokenBuckets } from '../rate-limit';
+
+/** The actor the audit log names for decisions ServiceNow reports. */
+export const WEBHOOK_ACTOR = 'servicenow-webhook';
 
 export interface ServiceNowWebhookDeps {
   /** The current secret first; a previous one stays valid while ServiceNow is rotated to the new one. */
@@ -24,6 +29,9 @@ export interface ServiceNowWebhookDeps {
   runs: TemporalRuns;
   logger: Logger;
   now?: () => number;
+  audit: Audit;
+  /** The webhook's own bucket (WEBHOOK_RATE_LIMIT_*), taken by verified calls only; none when off. */
+  limit?: TokenBuckets;
 }
 
 interface Answered {
@@ -55,7 +63,7 @@ function toAnswer(delivery: Exclude<DecisionDelivery, { kind: 'closed' }>, run: 
 }
 
 /** The decision in a webhook call, once its signature over the raw bytes checks out; 401/400 otherwise. */
-function verifiedEvent(req: Request, { secrets, logger, now = Date.now }: Omit<ServiceNowWebhookDeps, 'runs'>): ServiceNowWebhook {
+function verifiedEvent(req: Request, { secrets, logger, now = Date.now }: Pick<ServiceNowWebhookDeps, 'secrets' | 'logger' | 'now'>): ServiceNowWebhook {
   const rawBody: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const verdict = verifyWebhookSignature({
     secret: secrets,
@@ -81,16 +89,18 @@ function verifiedEvent(req: Request, { secrets, logger, now = Date.now }: Omit<S
 }
 
 export function serviceNowWebhook(deps: ServiceNowWebhookDeps): Router {
-  const { runs, logger } = deps;
+  const { runs, logger, audit } = deps;
   const router = Router();
-  router.post('/', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
-    const event = verifiedEvent(req, deps);
+  const deliver = async (event: ServiceNowWebhook, note: AuditNote, res: Response): Promise<void> => {
     const delivery = { change: event.number, eventId: event.event_id, decision: event.approval };
     const run = await runs.findByChangeNumber(event.number, event.correlation_id);
     if (!run) {
       logger.warn('webhook for a change no platform run owns', delivery);
       throw new NotFoundError(`no platform run opened change ${event.number}${event.correlation_id ? ` with correlation id ${event.correlation_id}` : ''}; the decision was not delivered`);
     }
+    note.run(run.workflowId, run.runId);
+    const project = /^(?:deploy|landing-zone|landing-zone-operation)\.([a-z][-a-z0-9]*)/.exec(run.workflowId)?.[1];
+    if (project) note.target({ project });
     const result = await runs.deliverDecision(run.workflowId, run.runId, {
       decision: event.approval,
       approver: event.approver,
@@ -104,7 +114,16 @@ export function serviceNowWebhook(deps: ServiceNowWebhookDeps): Router {
       throw error;
     });
     logger.info('decision delivered', { ...delivery, run: run.workflowId, outcome: answered.body.outcome });
+    if (answered.body.outcome === 'duplicate') note.duplicate();
     res.status(answered.status).json({ deploymentId: run.workflowId, runId: run.runId, changeNumber: event.number, eventId: event.event_id, ...answered.body });
+  };
+
+  router.post('/', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
+    const event = verifiedEvent(req, deps);
+    // Only verified calls count against the webhook's limit: forged ones cannot use up ServiceNow's.
+    enforce(deps.limit, WEBHOOK_ACTOR, res, 'the ServiceNow webhook');
+    await audit.action(req, res, 'approval.decision', { changeNumber: event.number }, (note) => deliver(event, note, res), { actor: WEBHOOK_ACTOR, channel: 'webhook' });
   });
+
   return router;
 }

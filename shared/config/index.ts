@@ -13,6 +13,8 @@ import { devSecretsPath, loadOrCreateDevPayloadKey, loadOrCreateDevSecrets } fro
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { loadClusterConnections, loadEnvironmentPolicies, type ClusterConnections, type EnvironmentPolicies } from './environments';
+import { readCiIdentities, type CiIdentityTrust } from './oidc';
+import { parseLimits, type ApiLimits } from './limits';
 
 export type ProcessRole = 'api' | 'worker' | 'simulator';
 
@@ -71,6 +73,10 @@ export interface PlatformConfig {
   devSecretsFile?: string;
   /** The development CI token, only outside production, so `npm start` can print it. */
   devCiToken?: string;
+  /** CI identity by OIDC (PLATFORM_CI_IDENTITIES_FILE, api only): trusted issuers and claim rules. */
+  ciIdentities?: CiIdentityTrust;
+  /** Rate limits of the API (shared/config/limits.ts). */
+  limits: ApiLimits;
 }
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -106,6 +112,7 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: z.string().url().optional(),
   API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   PLATFORM_CI_TOKENS: z.string().optional(),
+  PLATFORM_CI_IDENTITIES_FILE: z.string().min(1).optional(),
   SERVICENOW_URL: z.string().url().optional(),
   SERVICENOW_USER: z.string().optional(),
   SERVICENOW_PASSWORD: z.string().optional(),
@@ -217,7 +224,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
   };
   if (production) {
     for (const key of required[role]) {
-      if (!e[key]) problems.push(`${key} is required when NODE_ENV=production`);
+      // CI pipelines may authenticate by OIDC alone.
+      if (!e[key] && !(key === 'PLATFORM_CI_TOKENS' && e.PLATFORM_CI_IDENTITIES_FILE)) problems.push(`${key} is required when NODE_ENV=production`);
     }
     for (const key of ['SERVICENOW_PASSWORD', 'SERVICENOW_WEBHOOK_SECRET', 'SERVICENOW_WEBHOOK_PREVIOUS_SECRET'] as const) {
       const value = e[key];
@@ -231,6 +239,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
   const ciTokens = e.PLATFORM_CI_TOKENS
     ? parseCiTokens(e.PLATFORM_CI_TOKENS, problems)
     : new Map(dev ? [[hashToken(dev.ciToken), { subject: 'dev-ci', projects: ['*'], roles: ['platform-admin'] as Role[] }]] : []);
+
+  const ciIdentities = role === 'api' && e.PLATFORM_CI_IDENTITIES_FILE ? readCiIdentities(resolve(cwd, e.PLATFORM_CI_IDENTITIES_FILE), { production }, problems) : undefined;
 
   const payloadKeys = role === 'simulator' ? undefined : resolvePayloadKeys(e.PLATFORM_PAYLOAD_KEY, e.PLATFORM_PAYLOAD_PREVIOUS_KEYS, production ? undefined : dataDir, problems);
 
@@ -255,6 +265,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
     problems.push(`AWS_REGION is required when ${e.SCANNER === 'ecr' ? 'SCANNER=ecr' : 'REGISTRY=ecr'} (the region of the ECR registry)`);
   }
 
+  // Only the API enforces them, so only its start is refused over a bad value.
+  const limits = parseLimits(env, role === 'api' ? problems : []);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`).replace(/\/$/, '');
@@ -291,10 +303,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
     kubernetes: { clusters, stateNamespace: e.KUBERNETES_STATE_NAMESPACE },
     aws: { ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}), ...(e.ECR_ENDPOINT ? { ecrEndpoint: e.ECR_ENDPOINT } : {}) },
     databaseFile: resolve(cwd, e.PLATFORM_DATABASE_FILE ?? resolve(dataDir, 'platform.sqlite')),
+    limits,
     environmentsFile,
     environments,
     devSecretsFile: dev ? devSecretsPath(dataDir) : undefined,
     devCiToken: e.PLATFORM_CI_TOKENS ? undefined : dev?.ciToken,
+    ...(ciIdentities ? { ciIdentities } : {}),
   };
 }
 

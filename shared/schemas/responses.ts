@@ -26,6 +26,7 @@ export const problemSchema = z
     status: z.number().int().min(400).max(599),
     detail: text.describe('what went wrong, for a person'),
     instance: text.describe('the request path').optional(),
+    requestId: text.describe('the request\'s id, as in its `X-Request-Id` header and the API log').optional(),
     errors: z
       .array(z.strictObject({ field: text.describe('dotted path of the field, a header name, or (body)'), message: text }))
       .describe('one item per bad field')

@@ -1,9 +1,23 @@
+import { AuditRepository } from './audit';
 import { ConfigurationRepository } from './configuration';
 import { IdempotencyRepository } from './idempotency';
 import { openDatabase } from './database';
 import { LandingZoneRepository } from './landing-zones';
 import { TokenRepository } from './tokens';
 
+export {
+  AUDIT_ACTIONS,
+  AUDIT_CHANNELS,
+  AUDIT_OUTCOMES,
+  AuditRepository,
+  type AuditAction,
+  type AuditChannel,
+  type AuditEntry,
+  type AuditEntryInput,
+  type AuditOutcome,
+  type AuditQuery,
+  type AuditTarget,
+} from './audit';
 export { ConfigurationRepository, type StoredEntry } from './configuration';
 export { migrate, openDatabase, StoreError, writeTransaction } from './database';
 export {
@@ -29,6 +43,8 @@ export interface PlatformStore {
   tokens: TokenRepository;
   landingZones: LandingZoneRepository;
   idempotency: IdempotencyRepository;
+  /** Append-only: who did what, refusals included. */
+  audit: AuditRepository;
   close(): void;
 }
 
@@ -40,6 +56,7 @@ export function openPlatformStore(path: string): PlatformStore {
     tokens: new TokenRepository(db),
     landingZones: new LandingZoneRepository(db),
     idempotency: new IdempotencyRepository(db),
+    audit: new AuditRepository(db),
     close: () => db.close(),
   };
 }

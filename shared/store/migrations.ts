@@ -92,4 +92,36 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'audit log',
+    // Append-only: the triggers refuse every UPDATE and DELETE, whoever sends it. Entries name
+    // who did what to which target and what came of it; never a secret or a configuration value.
+    // target: JSON of the target's names (project, service, environment, scope, key...); project
+    // is repeated in its own column to filter on. at: ISO 8601 UTC with milliseconds.
+    sql: `
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        project TEXT,
+        target TEXT NOT NULL,
+        workflow_id TEXT,
+        run_id TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'duplicate', 'refused', 'failed')),
+        status INTEGER NOT NULL,
+        channel TEXT NOT NULL CHECK (channel IN ('api', 'webhook', 'platformctl'))
+      );
+      CREATE INDEX audit_log_at ON audit_log (at);
+      CREATE INDEX audit_log_actor ON audit_log (actor, id);
+      CREATE INDEX audit_log_action ON audit_log (action, id);
+      CREATE INDEX audit_log_project ON audit_log (project, id);
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: entries cannot be changed'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: entries cannot be deleted'); END;
+    `,
+  },
 ];

@@ -203,7 +203,8 @@ describe('API errors', () => {
     const image = `registry.example.com/billing/api:1.0@${uniqueDigest()}`;
     const result = await runCli(['deploy', '--project', 'billing', '--service', 'api', '--environment', 'dev', '--image', image, '--host', 'api.billing.example.com'], paymentsCi());
     assert.equal(result.code, 2, shown(result));
-    assert.match(result.stderr, /^platformctl: Not allowed \(403\): .*ci-payments.* "billing"\n$/);
+    // The problem's request id follows, for the caller to quote to the platform team.
+    assert.match(result.stderr, /^platformctl: Not allowed \(403\): .*ci-payments.* "billing"\n {2}requestId: [0-9a-f-]{36}\n$/);
     assert.equal(result.stdout, '');
   });
 

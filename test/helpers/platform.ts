@@ -142,6 +142,12 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       [tokens.ledgerOwner]: { subject: 'ledger-owner', roles: ['project-owner:ledger'] },
     }),
     LOG_LEVEL: 'warn',
+    // The suite calls with one token far faster than a pipeline: limits high enough never to be
+    // met, so the limiter still runs on every request (test/api/rate-limit.test.ts sets its own).
+    API_RATE_LIMIT_PER_MINUTE: '1000000',
+    API_RATE_LIMIT_BURST: '100000',
+    WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
+    WEBHOOK_RATE_LIMIT_BURST: '100000',
     ...options.env,
   };
   const config = loadConfig(env, 'api');

@@ -13,7 +13,7 @@ import {
 } from '../../shared/contracts/deploy';
 import type { ChangeRecord, ScanSummary } from '../../shared/domain';
 import { ErrorType } from '../../shared/errors';
-import { changeOp, fastStep, scanOp, sideEffect, summarisedActivities, verifyOp } from '../shared/activity-options';
+import { changeOp, renderOp, scanOp, sideEffect, summarisedActivities, verifyOp } from '../shared/activity-options';
 import { ApprovalGate, awaitApprovalIfRequired } from '../shared/approval-gate';
 import { changeCloser, compensateAndRethrow } from '../shared/compensation';
 import { RunTracker } from '../shared/run-tracker';
@@ -24,7 +24,7 @@ import { LaneMembership } from './lane-membership';
 const LANES_PATCH = 'deploy-lanes';
 
 const scanning = proxyActivities<DeployActivities>({ ...scanOp, summary: 'judge the image scan against the environment policy' });
-const rendering = proxyActivities<DeployActivities>({ ...fastStep, summary: 'wrap the image in a Helm chart and render it' });
+const rendering = proxyActivities<DeployActivities>({ ...renderOp, summary: 'wrap the image in a Helm chart and render it' });
 const changes = summarisedActivities<DeployActivities & ChangeRequestActivities>(
   changeOp,
   { openChange: 'open the change request in ServiceNow', closeChange: 'close the change request in ServiceNow with the outcome' },

@@ -21,6 +21,16 @@ export const fastStep: ActivityOptions = {
 };
 
 /**
+ * Rendering a release: CPU work that may wait for CPU on a full worker (two minutes), heartbeating
+ * so that a worker killed mid-render is noticed in seconds, not at the timeout.
+ */
+export const renderOp: ActivityOptions = {
+  startToCloseTimeout: '2m',
+  heartbeatTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes },
+};
+
+/**
  * Getting and judging an image's findings: instant for a CI report, minutes for a registry scan
  * (ECR), whose adapter heartbeats before every poll (at most 15 s apart, plus one request).
  */

@@ -1,0 +1,105 @@
+/**
+ * Worker child processes for the bench (as test/helpers/worker-processes.ts runs them): the
+ * platform's worker (`workers/main.ts`) and the floor's (`bench/floor/worker.ts`), each with the
+ * memory reporter loaded so the bench reads its RSS and heap from outside.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { spawnManaged } from '../../scripts/lib/processes';
+import { projectRoot } from '../../scripts/lib/tools';
+import { sleep } from './stats';
+
+export interface MemoryReport {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  peakRss: number;
+  peakHeap: number;
+}
+
+export interface BenchWorker {
+  label: string;
+  child: ChildProcess;
+  /** Date.now() when it was spawned. */
+  spawnedAt: number;
+  memory(): MemoryReport | undefined;
+  /** SIGKILL, resolved once it has exited. */
+  kill(): Promise<void>;
+  /** SIGTERM (graceful shutdown), SIGKILL after 15 s. */
+  stop(): Promise<void>;
+  /** The last lines it printed, for error messages. */
+  tail(): string;
+}
+
+let counter = 0;
+
+export function spawnWorker(options: { label: string; entry: string; env: Record<string, string>; tempDir: string }): BenchWorker {
+  const memoryFile = join(options.tempDir, `memory-${options.label}-${++counter}.json`);
+  const output: string[] = [];
+  const child = spawnManaged(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench/lib/memory-reporter.ts'), options.entry], {
+    cwd: projectRoot,
+    env: { ...process.env, ...options.env, BENCH_MEMORY_FILE: memoryFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const collect = (chunk: Buffer): void => {
+    output.push(...chunk.toString().split('\n').filter(Boolean));
+    if (output.length > 200) output.splice(0, output.length - 200);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  const signal = async (name: NodeJS.Signals, graceMs: number): Promise<void> => {
+    if (exited()) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill(name);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await gone;
+    clearTimeout(timer);
+  };
+  return {
+    label: options.label,
+    child,
+    spawnedAt: Date.now(),
+    memory() {
+      if (!existsSync(memoryFile)) return undefined;
+      try {
+        return JSON.parse(readFileSync(memoryFile, 'utf8')) as MemoryReport;
+      } catch {
+        return undefined; // caught mid-write
+      }
+    },
+    kill: () => signal('SIGKILL', 0),
+    stop: () => signal('SIGTERM', 15_000),
+    tail: () => output.slice(-30).join('\n'),
+  };
+}
+
+/**
+ * Resolves with Date.now() when Temporal first lists a poller on `taskQueue`: the given worker
+ * process, or any that polled since `since` (DescribeTaskQueue; one-second resolution). Checked
+ * every 100 ms, so the time is up to 100 ms late.
+ */
+export async function firstPoll(connection: Connection, options: { namespace: string; taskQueue: string; since: number; timeoutMs: number; worker?: BenchWorker }): Promise<number> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const { pollers } = await connection.workflowService.describeTaskQueue({
+      namespace: options.namespace,
+      taskQueue: { name: options.taskQueue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    // A worker's default identity is `<pid>@<host>`: that names this very process, not an earlier one.
+    const pid = options.worker?.child.pid;
+    const fresh = (pollers ?? []).some((p) =>
+      pid !== undefined ? (p.identity ?? '').startsWith(`${pid}@`) : Number(p.lastAccessTime?.seconds ?? 0) * 1000 >= options.since - 1_000,
+    );
+    if (fresh) return Date.now();
+    if (options.worker && (options.worker.child.exitCode !== null || options.worker.child.signalCode !== null)) {
+      throw new Error(`${options.worker.label} exited before it polled:\n${options.worker.tail()}`);
+    }
+    if (Date.now() > deadline) throw new Error(`no worker polled ${options.taskQueue} within ${options.timeoutMs} ms${options.worker ? `:\n${options.worker.tail()}` : ''}`);
+    await sleep(100);
+  }
+}

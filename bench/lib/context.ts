@@ -1,0 +1,196 @@
+/**
+ * What every scenario works with: the bench's own Temporal dev server, the platform (API and
+ * ServiceNow simulator in this process, its worker as a child process), the floor's worker and
+ * client, and the run shapes (activity counts) read from real platform histories.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { type Client, type Connection, type WorkflowHandle } from '@temporalio/client';
+import { trivyReport } from '../../test/helpers/fixtures';
+import { deploymentBody, type TestPlatform } from '../../test/helpers/platform';
+import type { DelayProxy } from '../../test/support/delay-proxy';
+import type { DeploymentStatusView } from '../../shared/contracts/deploy';
+import { projectRoot } from '../../scripts/lib/tools';
+import type { FloorInput, FloorResult } from '../floor/workflows';
+import { firstPoll, spawnWorker, type BenchWorker } from './children';
+import type { Sizes } from './sizes';
+import { sleep } from './stats';
+
+/** How many activities a run schedules, and (for a run that waits for approval) how many before the wait. */
+export interface RunShape {
+  activities: number;
+  /** Activities scheduled before the first approval poll (staging only). */
+  beforeWait?: number;
+  /** Approval polls scheduled (each retried until a decision; one per wait). */
+  polls?: number;
+  historyEvents: number;
+}
+
+export interface PostedRun {
+  workflowId: string;
+  runId: string;
+}
+
+export class Bench {
+  platformWorker: BenchWorker | undefined;
+  floorWorker: BenchWorker | undefined;
+  readonly shapes: { dev?: RunShape; staging?: RunShape; landingZone?: RunShape } = {};
+  private serial = 0;
+
+  constructor(
+    readonly sizes: Sizes,
+    readonly platform: TestPlatform,
+    /** A plain client (no codec), as a Temporal user without the platform would have. */
+    readonly floorClient: Client,
+    readonly connection: Connection,
+    readonly floorTaskQueue: string,
+    readonly temporalAddress: string,
+    readonly tempDir: string,
+    /** Counts the worker's requests to the ServiceNow simulator (a pass-through proxy). */
+    readonly serviceNowProxy: DelayProxy,
+    readonly log: (line: string) => void,
+  ) {}
+
+  /** A name no earlier run of this bench used (DNS label). */
+  unique(prefix: string): string {
+    return `${prefix}-${(++this.serial).toString(36)}-${randomUUID().slice(0, 6)}`;
+  }
+
+  // ---- platform ----
+
+  /** Starts the platform's worker process (it bundles its workflows first) and resolves once it polls. */
+  async startPlatformWorker(label: string): Promise<{ worker: BenchWorker; startedToPollMs: number }> {
+    const worker = spawnWorker({
+      label,
+      entry: 'workers/main.ts',
+      env: { ...this.platform.env, SERVICENOW_URL: this.serviceNowProxy.url, LOG_LEVEL: 'warn' },
+      tempDir: this.tempDir,
+    });
+    this.platformWorker = worker;
+    const polled = await firstPoll(this.connection, { namespace: this.platform.config.temporal.namespace, taskQueue: this.platform.config.temporal.taskQueue, since: worker.spawnedAt, timeoutMs: 180_000, worker });
+    return { worker, startedToPollMs: polled - worker.spawnedAt };
+  }
+
+  async startFloorWorker(label: string): Promise<{ worker: BenchWorker; startedToPollMs: number }> {
+    const worker = spawnWorker({
+      label,
+      entry: join(projectRoot, 'bench/floor/worker.ts'),
+      env: { BENCH_FLOOR_ADDRESS: this.temporalAddress, BENCH_FLOOR_TASK_QUEUE: this.floorTaskQueue },
+      tempDir: this.tempDir,
+    });
+    this.floorWorker = worker;
+    const polled = await firstPoll(this.connection, { namespace: 'default', taskQueue: this.floorTaskQueue, since: worker.spawnedAt, timeoutMs: 180_000, worker });
+    return { worker, startedToPollMs: polled - worker.spawnedAt };
+  }
+
+  /** POST to the platform's API with the admin token; throws unless it answers `expected`. */
+  async post(path: string, body: unknown, expected = 202): Promise<Record<string, unknown>> {
+    const response = await fetch(`${this.platform.apiUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.platform.tokens.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status !== expected) throw new Error(`POST ${path} answered ${response.status}: ${text.slice(0, 500)}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  }
+
+  devBody(service = this.unique('svc')): Record<string, unknown> {
+    return deploymentBody({ service });
+  }
+
+  stagingBody(service = this.unique('stg')): Record<string, unknown> {
+    const body = deploymentBody({ service, environment: 'staging' });
+    body.scanReport = trivyReport(body.image as string, ['HIGH', 'MEDIUM', 'LOW']);
+    return body;
+  }
+
+  async postDeployment(body: Record<string, unknown>): Promise<PostedRun> {
+    const answer = await this.post('/v1/deployments', body);
+    return { workflowId: String(answer.deploymentId), runId: String(answer.runId) };
+  }
+
+  /** Resolves when the run has ended; throws unless it succeeded. */
+  async platformResult(run: PostedRun): Promise<void> {
+    await this.platform.client.workflow.getHandle(run.workflowId, run.runId).result();
+  }
+
+  async status(run: PostedRun): Promise<DeploymentStatusView | undefined> {
+    return (await this.platform.deployments.snapshot(run.workflowId, run.runId))?.view ?? undefined;
+  }
+
+  /** Polls until the deployment is waiting for approval; its change number. */
+  async awaitApproval(run: PostedRun, timeoutMs = 120_000): Promise<string> {
+    const view = await this.platform.waitForStatus(run.workflowId, 'awaiting_approval', timeoutMs);
+    if (!view.change) throw new Error(`${run.workflowId} waits for approval without a change`);
+    return view.change.number;
+  }
+
+  /** Approves as one approver in the simulator, which calls the platform's signed webhook; the simulator's answer. */
+  async approve(changeNumber: string): Promise<void> {
+    const response = await fetch(`${this.platform.simulatorUrl}/sim/changes/${changeNumber}/approve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ approver: 'bench.approver', comment: 'bench' }),
+    });
+    const text = await response.text();
+    if (response.status !== 200) throw new Error(`approve ${changeNumber}: simulator answered ${response.status}: ${text.slice(0, 300)}`);
+    const webhook = (JSON.parse(text) as { webhook?: { status?: number } }).webhook;
+    // 202 applied; 200 when the run had already applied it (its own poll read the change first).
+    if (webhook?.status !== 202 && webhook?.status !== 200) throw new Error(`approve ${changeNumber}: webhook answered ${JSON.stringify(webhook)}`);
+  }
+
+  /** How many activities a run scheduled, from its history. */
+  async shapeOf(workflowId: string, runId: string, client: Client = this.platform.client): Promise<RunShape> {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const events = history.events ?? [];
+    const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes);
+    const names = scheduled.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? '');
+    const firstPoll = names.findIndex((n) => n === 'awaitChangeDecision' || n === 'pollChangeVerdict');
+    const polls = names.filter((n) => n === 'awaitChangeDecision' || n === 'pollChangeVerdict').length;
+    // Poll attempts are retries of one scheduled activity; a staging run schedules one per wait.
+    return { activities: scheduled.length, ...(firstPoll >= 0 ? { beforeWait: firstPoll, polls } : {}), historyEvents: events.length };
+  }
+
+  /** The dev deploy's shape, from one warm-up run (which also warms the worker and the GitOps repository). */
+  async devShape(): Promise<RunShape> {
+    if (!this.shapes.dev) {
+      const run = await this.postDeployment(this.devBody(this.unique('warm')));
+      await this.platformResult(run);
+      this.shapes.dev = await this.shapeOf(run.workflowId, run.runId);
+      this.log(`dev deploy: ${this.shapes.dev.activities} activities, ${this.shapes.dev.historyEvents} history events`);
+    }
+    return this.shapes.dev;
+  }
+
+  /** The staging deploy's shape, from one approved run. */
+  async stagingShape(): Promise<RunShape> {
+    if (!this.shapes.staging) {
+      const run = await this.postDeployment(this.stagingBody(this.unique('warm-stg')));
+      await this.approve(await this.awaitApproval(run));
+      await this.platformResult(run);
+      this.shapes.staging = await this.shapeOf(run.workflowId, run.runId);
+      this.log(`staging deploy: ${this.shapes.staging.activities} activities (${this.shapes.staging.beforeWait} before the approval wait), ${this.shapes.staging.historyEvents} history events`);
+    }
+    return this.shapes.staging;
+  }
+
+  // ---- floor ----
+
+  async startFloor(input: FloorInput, taskQueue = this.floorTaskQueue): Promise<WorkflowHandle> {
+    return this.floorClient.workflow.start('floorWorkflow', { taskQueue, workflowId: this.unique('floor'), args: [input] });
+  }
+
+  async floorResult(handle: WorkflowHandle): Promise<FloorResult> {
+    return (await handle.result()) as FloorResult;
+  }
+
+  /** Polls the floor run's `parked` query until it waits for its signal. */
+  async floorParked(handle: WorkflowHandle, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await handle.query<boolean>('parked'))) {
+      if (Date.now() > deadline) throw new Error(`floor run ${handle.workflowId} did not park within ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  }
+}

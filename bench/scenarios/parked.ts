@@ -1,0 +1,147 @@
+/**
+ * (e) Parked runs: K staging deploys waiting for approval, as on a busy day before a CAB meeting.
+ * What waiting costs: the worker's memory, the Temporal database's growth, and the reads of
+ * ServiceNow the approval polls make (counted at a pass-through proxy in front of the simulator,
+ * over a window; each parked run reads its change once per SERVICENOW_POLL_INTERVAL, a minute by
+ * default). Then some are approved through the simulator (which calls the signed webhook):
+ * approve → the run's deploy step starts. The floor: K floor runs parked on a signal before the
+ * same activity; signal → its next activity starts.
+ */
+import { statSync } from 'node:fs';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { Bench, PostedRun } from '../lib/context';
+import { distribution, mapLimit, mib, sleep, type Row } from '../lib/stats';
+
+function fileSize(path: string | undefined): number | undefined {
+  if (!path) return undefined;
+  let total = 0;
+  let found = false;
+  for (const suffix of ['', '-wal', '-shm']) {
+    try {
+      total += statSync(`${path}${suffix}`).size;
+      found = true;
+    } catch {
+      // not there
+    }
+  }
+  return found ? total : undefined;
+}
+
+export async function parkedScenario(bench: Bench, temporalDbFile: string | undefined): Promise<Row[]> {
+  const { sizes } = bench;
+  const k = sizes.parked;
+  if (k <= 0) return [];
+  const staging = await bench.stagingShape();
+  const parkBefore = staging.beforeWait ?? 0;
+  const taskQueue = bench.platform.config.temporal.taskQueue;
+  const dbBefore = fileSize(temporalDbFile);
+
+  // --- the platform: K runs parked ---
+  const parkStart = Date.now();
+  const runs: PostedRun[] = await mapLimit(Array.from({ length: k }), sizes.setupConcurrency, () => bench.postDeployment(bench.stagingBody(bench.unique('park'))));
+  const query = `TaskQueue = '${taskQueue}' AND DeployStatus = 'awaiting_approval'`;
+  const parkDeadline = Date.now() + 120_000 + k * 200;
+  for (;;) {
+    const { count } = await bench.platform.client.workflow.count(query);
+    if (count >= k) break;
+    if (Date.now() > parkDeadline) throw new Error(`only ${count} of ${k} staging runs reached awaiting_approval`);
+    await sleep(1_000);
+  }
+  const parkedAfterMs = Date.now() - parkStart;
+  const windowStart = Date.now();
+  await sleep(sizes.parkedWindowSeconds * 1000);
+  const windowEnd = Date.now();
+  const reads = bench.serviceNowProxy.seen.filter((r) => r.at >= windowStart && r.at < windowEnd && r.method === 'GET').length;
+  const readsWhileParking = bench.serviceNowProxy.seen.filter((r) => r.at >= parkStart && r.at < windowStart && r.method === 'GET').length;
+  const pollIntervalMs = bench.platform.config.servicenow.pollIntervalMs;
+  const platformMemory = bench.platformWorker?.memory();
+  const dbAfterPlatform = fileSize(temporalDbFile);
+
+  // --- approve some: approve → deploy step started ---
+  const approveCount = Math.min(sizes.parkedApprove, k);
+  const picked = runs.slice(0, approveCount);
+  const approvals: { run: PostedRun; sentAt: number; answeredMs: number }[] = [];
+  for (const run of picked) {
+    const view = await bench.status(run);
+    if (!view?.change) throw new Error(`${run.workflowId} has no change`);
+    const sentAt = Date.now();
+    await bench.approve(view.change.number);
+    approvals.push({ run, sentAt, answeredMs: Date.now() - sentAt });
+  }
+  const toDeploy: number[] = [];
+  let notDeployed = 0;
+  await mapLimit(approvals, 20, async ({ run, sentAt }) => {
+    try {
+      await bench.platformResult(run);
+    } catch {
+      // counted below: no deploy step
+    }
+    const deploy = (await bench.status(run))?.steps.find((s) => s.name === 'deploy');
+    if (deploy) toDeploy.push(Date.parse(deploy.startedAt) - sentAt);
+    else notDeployed++;
+  });
+
+  // --- the floor: K runs parked on a signal ---
+  const floorStart = Date.now();
+  const handles: WorkflowHandle[] = await mapLimit(Array.from({ length: k }), sizes.setupConcurrency, () =>
+    bench.startFloor({ activities: staging.activities, parkBefore }),
+  );
+  await mapLimit(handles, sizes.setupConcurrency, (h) => bench.floorParked(h, 120_000 + k * 50));
+  const floorParkedAfterMs = Date.now() - floorStart;
+  await sleep(Math.min(sizes.parkedWindowSeconds, 10) * 1000);
+  const floorMemory = bench.floorWorker?.memory();
+  const dbAfterFloor = fileSize(temporalDbFile);
+  const floorToResume: number[] = [];
+  const floorSent: number[] = [];
+  for (const handle of handles.slice(0, approveCount)) {
+    floorSent.push(Date.now());
+    await handle.signal('go');
+  }
+  await mapLimit(handles.slice(0, approveCount), 20, async (handle, i) => {
+    const { resumedAt } = await bench.floorResult(handle);
+    if (resumedAt !== undefined) floorToResume.push(resumedAt - (floorSent[i] ?? NaN));
+  });
+
+  const perRunKiB = (after: number | undefined, before: number | undefined): string =>
+    after !== undefined && before !== undefined ? ((after - before) / 1024 / k).toFixed(1) : '-';
+  const readsPerMinute = (reads / ((windowEnd - windowStart) / 1000)) * 60;
+  const approveAnswered = distribution(approvals.map((a) => a.answeredMs));
+  return [
+    {
+      scenario: 'parked',
+      measures: `${k} waiting for approval: worker memory`,
+      platformRssMiB: mib(platformMemory?.rss),
+      floorRssMiB: mib(floorMemory?.rss),
+      extra: {
+        platformHeapUsedMiB: mib(platformMemory?.heapUsed) ?? NaN,
+        floorHeapUsedMiB: mib(floorMemory?.heapUsed) ?? NaN,
+        platformPeakRssMiB: mib(platformMemory?.peakRss) ?? NaN,
+        floorPeakRssMiB: mib(floorMemory?.peakRss) ?? NaN,
+        platformParkSetupMs: parkedAfterMs,
+        floorParkSetupMs: floorParkedAfterMs,
+        temporalDbBytesBefore: dbBefore ?? NaN,
+        temporalDbBytesAfterPlatform: dbAfterPlatform ?? NaN,
+        temporalDbBytesAfterFloor: dbAfterFloor ?? NaN,
+        serviceNowReadsInWindow: reads,
+        serviceNowWindowS: Math.round((windowEnd - windowStart) / 1000),
+        serviceNowReadsPerMinute: Math.round(readsPerMinute * 10) / 10,
+        serviceNowReadsWhileParking: readsWhileParking,
+        serviceNowPollIntervalMs: pollIntervalMs,
+      },
+      note:
+        `heap used: platform ${mib(platformMemory?.heapUsed) ?? '-'} MiB, floor ${mib(floorMemory?.heapUsed) ?? '-'} MiB; ` +
+        `Temporal DB growth per parked run (incl. the approved ones' history before the floor ran): platform ${perRunKiB(dbAfterPlatform, dbBefore)} KiB, floor ${perRunKiB(dbAfterFloor, dbAfterPlatform)} KiB; ` +
+        `ServiceNow reads while all parked: ${reads} in ${Math.round((windowEnd - windowStart) / 1000)} s = ${readsPerMinute.toFixed(0)}/min` +
+        `${windowEnd - windowStart < pollIntervalMs ? ` (window shorter than the ${Math.round(pollIntervalMs / 1000)} s poll interval: not representative)` : ''}, ${readsWhileParking} while parking (floor: none); ` +
+        `all parked after: platform ${(parkedAfterMs / 1000).toFixed(1)} s, floor ${(floorParkedAfterMs / 1000).toFixed(1)} s`,
+    },
+    {
+      scenario: 'parked',
+      measures: `approve ${approveCount} of ${k} → deploy step starts`,
+      platform: distribution(toDeploy),
+      floor: distribution(floorToResume),
+      extra: { approveAnsweredP50Ms: approveAnswered?.p50 ?? NaN, approveAnsweredP99Ms: approveAnswered?.p99 ?? NaN, notDeployed },
+      note: `approvals one after another; the simulator's approve call (webhook → API → run reads the change → answer) took p50 ${approveAnswered?.p50 ?? '-'} ms, p99 ${approveAnswered?.p99 ?? '-'} ms; floor: signal → next activity starts${notDeployed ? `; ${notDeployed} approved runs never deployed` : ''}`,
+    },
+  ];
+}
