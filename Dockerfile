@@ -49,7 +49,8 @@ RUN apt-get update \
 
 ENV NODE_ENV=production
 WORKDIR /app
-# The worker bundles the workflow code with webpack when it starts, so production node_modules
+# The worker bundles the workflow code with webpack (in a child process) the first time it starts
+# with a given code and keeps the bundle in WORKFLOW_BUNDLE_CACHE_DIR, so production node_modules
 # (which include @temporalio/worker's bundler) must be complete. npm ci runs no prestart/pretest
 # hooks here, so scripts/setup.sh (dev tooling) is not needed in the image.
 COPY package.json package-lock.json ./
@@ -64,6 +65,7 @@ COPY templates ./templates
 # so that a fresh named volume mounted on it inherits that ownership.
 RUN mkdir -p /var/lib/platform && chown node:node /var/lib/platform
 ENV PLATFORM_DATA_DIR=/var/lib/platform \
+    WORKFLOW_BUNDLE_CACHE_DIR=/var/lib/platform/cache \
     API_HOST=0.0.0.0 \
     API_PORT=8080
 

@@ -52,8 +52,9 @@ function describeChange(input: OpenChangeInput): string {
 export function createDeployActivities(ports: DeployPorts) {
   return {
     async scanImage({ request, policy }: DeployInput): Promise<ScanSummary> {
-      // A registry scan (ECR) can take minutes; its adapter heartbeats with progress while it waits.
-      const findings = await ports.scanner.findings({ image: request.image, report: request.scanReport });
+      // A registry scan (ECR) can take minutes: heartbeats every second (the adapter adds progress
+      // details) so that a worker killed mid-scan is noticed within the 10 s heartbeat timeout.
+      const findings = await whileHeartbeating(() => ports.scanner.findings({ image: request.image, report: request.scanReport }));
       const summary = judgeScan(findings, policy.scan);
       if (!summary.passed) throw scanViolation(summary, policy.name);
       return summary;

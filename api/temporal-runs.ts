@@ -5,7 +5,6 @@
  * this module holds the Temporal client. Workflows are referred to by name, so the API never
  * loads workflow code.
  */
-import { randomUUID } from 'node:crypto';
 import {
   Connection,
   defaultGrpcRetryOptions,
@@ -204,29 +203,33 @@ export class TemporalRuns {
   }
 
   /**
-   * Starts a run. With `use-existing`, an open run under the same id is returned instead (the
-   * memo's fresh nonce tells which happened); with `fail`, RunAlreadyOpenError.
+   * Starts a run. With `use-existing`, an open run under the same id is returned instead; with
+   * `fail`, RunAlreadyOpenError. The start itself refuses an open run (one call, and no describe
+   * when the run is new); only then is the open run described, and when it ended meanwhile the
+   * start is tried again.
    */
   async start(type: string, options: StartOptions): Promise<Started> {
-    const nonce = randomUUID();
-    try {
-      const handle = await this.client.workflow.start(type, {
-        taskQueue: this.options.taskQueue,
-        workflowId: options.workflowId,
-        args: options.args,
-        workflowIdConflictPolicy: options.whenOpen === 'use-existing' ? WorkflowIdConflictPolicy.USE_EXISTING : WorkflowIdConflictPolicy.FAIL,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        memo: { ...options.memo, requestNonce: nonce },
-        typedSearchAttributes: options.searchAttributes,
-        staticSummary: options.summary,
-        ...(options.details ? { staticDetails: options.details } : {}),
-      });
-      if (options.whenOpen === 'fail') return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, created: true, memo: { ...options.memo } };
-      const description = await handle.describe();
-      return { workflowId: handle.workflowId, runId: description.runId, created: description.memo?.requestNonce === nonce, memo: description.memo ?? {} };
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) throw new RunAlreadyOpenError(`a run of ${options.workflowId} is open`);
-      throw error;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const handle = await this.client.workflow.start(type, {
+          taskQueue: this.options.taskQueue,
+          workflowId: options.workflowId,
+          args: options.args,
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          ...(options.memo ? { memo: options.memo } : {}),
+          typedSearchAttributes: options.searchAttributes,
+          staticSummary: options.summary,
+          ...(options.details ? { staticDetails: options.details } : {}),
+        });
+        return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, created: true, memo: { ...options.memo } };
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        if (options.whenOpen === 'fail') throw new RunAlreadyOpenError(`a run of ${options.workflowId} is open`);
+      }
+      const open = await this.describe(options.workflowId);
+      if (open?.status.name === 'RUNNING') return { workflowId: options.workflowId, runId: open.runId, created: false, memo: open.memo ?? {} };
+      if (attempt >= 3) throw new Error(`could not start ${options.workflowId}: a run kept opening and closing under the id`);
     }
   }
 

@@ -6,11 +6,14 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString, DefaultLogger } from '@temporalio/worker';
 import { createDeployPorts, createLandingZonePorts } from '../activities/adapters';
 import { createTemporalDeployLanes } from '../activities/adapters/temporal-runs/lanes';
+import { createTemporalWaitingRuns } from '../activities/adapters/temporal-runs/waiting-runs';
 import { dataConverterFor } from '../shared/codec/data-converter';
 import { loadConfig } from '../shared/config';
 import { createLogger, type LogLevel } from '../shared/logger';
 import { openPlatformStore } from '../shared/store';
-import { createDeployWorker } from './deploy-worker';
+import { ensureApprovalSweeper } from './approval-sweeper';
+import { createDeployWorker, deployWorkflowBundleOptions } from './deploy-worker';
+import { loadWorkflowBundle } from './workflow-bundle';
 import { loggableSdkFields } from './sdk-log';
 
 async function main(): Promise<void> {
@@ -32,6 +35,12 @@ async function main(): Promise<void> {
   const dataConverter = dataConverterFor(config);
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter });
   try {
+    // Built once per content in a child process: restarts skip webpack, and its memory is not ours.
+    const bundle = await loadWorkflowBundle({
+      bundleOptions: deployWorkflowBundleOptions,
+      ...(config.worker.bundleCacheDir ? { cacheDir: config.worker.bundleCacheDir } : {}),
+      log: (line) => logger.info(line),
+    });
     const ports = createDeployPorts(config);
     const worker = await createDeployWorker({
       connection,
@@ -39,10 +48,14 @@ async function main(): Promise<void> {
       ports,
       landingZonePorts: createLandingZonePorts(config, store, ports, { client, log: (line) => logger.info(line) }),
       lanes: createTemporalDeployLanes(client),
+      waitingRuns: createTemporalWaitingRuns(client, config.temporal.taskQueue),
       approvalPollIntervalMs: config.servicenow.pollIntervalMs,
       dataConverter,
       taskQueue: config.temporal.taskQueue,
+      limits: config.worker,
+      workflowBundle: { codePath: bundle.codePath },
     });
+    await ensureApprovalSweeper(client, config.temporal.taskQueue, config.servicenow.pollIntervalMs);
     logger.info('polling', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, gitops: config.gitops.repoDir, servicenow: config.servicenow.url });
     await worker.run();
     logger.info('stopped');

@@ -4,3 +4,4 @@ export { deployLaneWorkflow } from './deploy/lane';
 export { landingZoneWorkflow } from './landing-zone/workflow';
 export { landingZoneUpdateWorkflow } from './landing-zone/update';
 export { landingZoneDecommissionWorkflow } from './landing-zone/decommission';
+export { approvalSweeperWorkflow } from './approvals/sweeper';

@@ -18,6 +18,20 @@ export interface CloseChangeRequest {
   notes: string;
 }
 
+/** A change the platform opened on which the system now records a decision (or which was closed). */
+export interface DecidedChange {
+  sysId: string;
+  number: string;
+  /** When the system last updated it (ISO). */
+  updatedAt?: string;
+}
+
+/** One page of decided changes, oldest update first; `next` continues the same query. */
+export interface DecidedChangePage {
+  changes: DecidedChange[];
+  next?: number;
+}
+
 /** A change-management system such as ServiceNow. */
 export interface ChangeManagement {
   /**
@@ -28,6 +42,11 @@ export interface ChangeManagement {
   get(sysId: string): Promise<ChangeRecord>;
   /** Every approver's record on the change (ServiceNow's `sysapproval_approver`). */
   approvals(sysId: string): Promise<ApprovalRecord[]>;
+  /**
+   * Changes this platform opened that were decided (approved, rejected) or closed/cancelled and
+   * updated at or after `since`, a page at a time: one query for every waiting run (ADR 16).
+   */
+  decidedSince(since: Date, page?: { offset: number; limit: number }): Promise<DecidedChangePage>;
   /** Idempotent: closing a closed change with the same outcome is a no-op. */
   close(request: CloseChangeRequest): Promise<ChangeRecord>;
 }

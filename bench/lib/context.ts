@@ -19,9 +19,9 @@ import { sleep } from './stats';
 /** How many activities a run schedules, and (for a run that waits for approval) how many before the wait. */
 export interface RunShape {
   activities: number;
-  /** Activities scheduled before the first approval poll (staging only). */
+  /** Activities scheduled before the approval wait ends (staging only). */
   beforeWait?: number;
-  /** Approval polls scheduled (each retried until a decision; one per wait). */
+  /** Per-run approval polls scheduled (0 since the approval sweeper, ADR 16). */
   polls?: number;
   historyEvents: number;
 }
@@ -146,10 +146,12 @@ export class Bench {
     const events = history.events ?? [];
     const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes);
     const names = scheduled.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? '');
-    const firstPoll = names.findIndex((n) => n === 'awaitChangeDecision' || n === 'pollChangeVerdict');
-    const polls = names.filter((n) => n === 'awaitChangeDecision' || n === 'pollChangeVerdict').length;
-    // Poll attempts are retries of one scheduled activity; a staging run schedules one per wait.
-    return { activities: scheduled.length, ...(firstPoll >= 0 ? { beforeWait: firstPoll, polls } : {}), historyEvents: events.length };
+    // The wait ends at the first read of the change: a poll (runs from before the sweeper) or the
+    // read that a decision (webhook, prompt) triggers. Poll attempts are retries of one activity.
+    const isPoll = (n: string) => n === 'awaitChangeDecision' || n === 'pollChangeVerdict';
+    const firstWait = names.findIndex((n) => isPoll(n) || n === 'readChangeVerdict');
+    const polls = names.filter(isPoll).length;
+    return { activities: scheduled.length, ...(firstWait >= 0 ? { beforeWait: firstWait, polls } : {}), historyEvents: events.length };
   }
 
   /** The dev deploy's shape, from one warm-up run (which also warms the worker and the GitOps repository). */

@@ -1,11 +1,11 @@
 /**
  * (e) Parked runs: K staging deploys waiting for approval, as on a busy day before a CAB meeting.
  * What waiting costs: the worker's memory, the Temporal database's growth, and the reads of
- * ServiceNow the approval polls make (counted at a pass-through proxy in front of the simulator,
- * over a window; each parked run reads its change once per SERVICENOW_POLL_INTERVAL, a minute by
- * default). Then some are approved through the simulator (which calls the signed webhook):
- * approve → the run's deploy step starts. The floor: K floor runs parked on a signal before the
- * same activity; signal → its next activity starts.
+ * ServiceNow (counted at a pass-through proxy in front of the simulator, over a window): the
+ * approval sweeper's one query per SERVICENOW_POLL_INTERVAL (a minute by default, ADR 16), plus
+ * per-run reads if any run still polled its own change. Then some are approved through the
+ * simulator (which calls the signed webhook): approve → the run's deploy step starts. The floor: K
+ * floor runs parked on a signal before the same activity; signal → its next activity starts.
  */
 import { statSync } from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';

@@ -58,6 +58,17 @@ export interface PlatformConfig {
     pollIntervalMs: number;
   };
   simulator: { host: string; port: number; webhookUrl: string; dataFile: string };
+  /**
+   * Bounds on one worker process. Runs beyond the cache are evicted (least recently used) and
+   * replayed from their history when their next task comes: parked runs then cost no memory.
+   */
+  worker: {
+    maxCachedWorkflows: number;
+    maxConcurrentActivities: number;
+    maxConcurrentWorkflowTasks: number;
+    /** Where built workflow bundles are kept (WORKFLOW_BUNDLE_CACHE_DIR); the package's node_modules/.cache otherwise. */
+    bundleCacheDir?: string;
+  };
   gitops: { repoDir: string; branch: string };
   /** Which adapter serves each port: the embedded defaults, or the production ones. */
   providers: { clusterTarget: 'gitops' | 'kubernetes'; scanner: 'report' | 'ecr'; registry: 'local' | 'ecr' };
@@ -119,6 +130,10 @@ const envSchema = z.object({
   SERVICENOW_WEBHOOK_SECRET: z.string().optional(),
   SERVICENOW_WEBHOOK_PREVIOUS_SECRET: z.string().optional(),
   SERVICENOW_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
+  WORKFLOW_BUNDLE_CACHE_DIR: z.string().min(1).optional(),
   SERVICENOW_POLL_INTERVAL: z
     .string()
     .default('60s')
@@ -265,6 +280,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
     problems.push(`AWS_REGION is required when ${e.SCANNER === 'ecr' ? 'SCANNER=ecr' : 'REGISTRY=ecr'} (the region of the ECR registry)`);
   }
 
+  if (role === 'worker' && e.WORKER_MAX_CACHED_WORKFLOWS > 0 && e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > e.WORKER_MAX_CACHED_WORKFLOWS) {
+    problems.push(
+      `WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS}) may not exceed WORKER_MAX_CACHED_WORKFLOWS (${e.WORKER_MAX_CACHED_WORKFLOWS}) unless the cache is off (0): a task runs in a cached run`,
+    );
+  }
   // Only the API enforces them, so only its start is refused over a bad value.
   const limits = parseLimits(env, role === 'api' ? problems : []);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -291,6 +311,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
       previousWebhookSecret: e.SERVICENOW_WEBHOOK_PREVIOUS_SECRET ?? '',
       timeoutMs: e.SERVICENOW_TIMEOUT_MS,
       pollIntervalMs: e.SERVICENOW_POLL_INTERVAL,
+    },
+    worker: {
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      ...(e.WORKFLOW_BUNDLE_CACHE_DIR ? { bundleCacheDir: resolve(cwd, e.WORKFLOW_BUNDLE_CACHE_DIR) } : {}),
     },
     simulator: {
       host: e.SIMULATOR_HOST,

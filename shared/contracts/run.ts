@@ -94,6 +94,16 @@ export interface RunView<Stage extends string = string> {
  */
 export const approvalSignal = defineSignal<[ApprovalDecision]>('approval');
 
+/**
+ * A prompt, not a decision: ServiceNow records a decision on the change (the approval sweeper saw
+ * it). A run waiting for approval reads the change and judges it exactly as it does for a webhook;
+ * any other run ignores it. Carries nothing but the change's number.
+ */
+export interface ChangeUpdate {
+  changeNumber: string;
+}
+export const changeUpdatedSignal = defineSignal<[ChangeUpdate]>('changeUpdated');
+
 /** The run's own answer to a reported decision. */
 export interface DecisionAnswer {
   /** applied: ServiceNow confirms it and the run acts on it; duplicate: already applied (a redelivery). */

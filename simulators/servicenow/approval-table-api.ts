@@ -6,24 +6,20 @@ import { Router, type Request, type Response } from 'express';
 import { approvalColumn, isApprovalColumn, projectApproval, type ApprovalColumn } from './approval-records';
 import { basicAuth, type Credentials } from './basic-auth';
 import { sendError } from './http-errors';
-import { parseEncodedQuery, parseFieldList, parseLimit, single } from './query';
+import { parseEncodedQuery, parseFieldList, parseLimit, parseOffset, select, single, singleParameters } from './query';
 import type { ReadonlyChangeStore } from './store';
 
-const PARAMETERS = ['sysparm_query', 'sysparm_limit', 'sysparm_fields'] as const;
+const PARAMETERS = ['sysparm_query', 'sysparm_limit', 'sysparm_offset', 'sysparm_fields'] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Reads the parameters, answering 400 itself when one is repeated. */
 function parameters(req: Request, res: Response): Partial<Record<Parameter, string>> | undefined {
-  const read: Partial<Record<Parameter, string>> = {};
-  for (const name of PARAMETERS) {
-    const value = single(req, name);
-    if (value === null) {
-      sendError(res, 400, 'Invalid query', `${name} may be given once`);
-      return undefined;
-    }
-    if (value !== undefined) read[name] = value;
+  const read = singleParameters(req, PARAMETERS);
+  if (!read.ok) {
+    sendError(res, 400, 'Invalid query', read.reason);
+    return undefined;
   }
-  return read;
+  return read.values;
 }
 
 /** sysparm_fields, answering 400 itself for a name the table does not have. */
@@ -43,6 +39,7 @@ export function approvalTableApi(store: ReadonlyChangeStore, credentials: Creden
   router.get('/', (req, res) => {
     const params = parameters(req, res);
     if (!params) return;
+    // field=value terms only: the adapter reads one change's approvals and needs no more.
     const query = parseEncodedQuery(params.sysparm_query, isApprovalColumn);
     if (!query.ok) {
       sendError(res, 400, 'Invalid query', query.reason);
@@ -53,10 +50,15 @@ export function approvalTableApi(store: ReadonlyChangeStore, credentials: Creden
       sendError(res, 400, 'Invalid query', limit.reason);
       return;
     }
+    const offset = parseOffset(params.sysparm_offset);
+    if (!offset.ok) {
+      sendError(res, 400, 'Invalid query', offset.reason);
+      return;
+    }
     const wanted = columnsOf(params.sysparm_fields, res);
     if (!wanted) return;
-    const found = store.approvals().filter((a) => query.match.every(({ field, value }) => approvalColumn(a, field) === value));
-    res.json({ result: found.slice(0, limit.limit).map((a) => projectApproval(a, wanted.columns)) });
+    const found = select(store.approvals(), query.query, approvalColumn, { offset: offset.offset, limit: limit.limit });
+    res.json({ result: found.map((a) => projectApproval(a, wanted.columns)) });
   });
 
   router.get('/:sysId', (req, res) => {

@@ -35,6 +35,14 @@ export function isField(name: string): name is Field {
   return (FIELDS as readonly string[]).includes(name);
 }
 
+/** Integer columns on an instance: their text does not order as their values do ("-4" > "-3" as text). */
+const INTEGER_FIELDS: readonly Field[] = ['state'];
+
+/** Whether comparing the stored text orders records as an instance would (glide date-times do). */
+export function ordersAsText(field: Field): boolean {
+  return !INTEGER_FIELDS.includes(field);
+}
+
 /**
  * What an API caller may write. Approval fields belong to the approvers (the /sim endpoints) and
  * identity fields to the system; like ServiceNow, writes to fields not listed are ignored.

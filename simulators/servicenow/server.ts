@@ -1,7 +1,7 @@
 /**
  * Starts the ServiceNow simulator: the Table API under `/api/now/table/change_request` and
  * `/api/now/table/sysapproval_approver` (basic auth) and the approvers' buttons under `/sim`.
- * Records persist in `dataFile`.
+ * Records persist in `dataFile`, with a journal of recent changes beside it while running (see store.ts).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -71,7 +71,7 @@ export async function startServiceNowSimulator(options: ServiceNowSimulatorOptio
   // Zero would approve a change nobody looked at.
   if (!Number.isInteger(approvalsRequired) || approvalsRequired < 1) throw new Error(`ServiceNow simulator approvalsRequired must be a positive integer, not ${approvalsRequired}`);
 
-  const store = ChangeStore.open(dataFile, firstNumber);
+  const store = ChangeStore.open(dataFile, firstNumber, { log });
   const server = createServer(createSimulatorApp(store, { credentials, webhook, approvalsRequired }, log));
   const address = await listen(server, port, host);
   const shownHost = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
@@ -83,7 +83,17 @@ export async function startServiceNowSimulator(options: ServiceNowSimulatorOptio
     store,
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
+        server.close((error) => {
+          try {
+            // After the last request: a clean stop leaves the whole store in the data file and no journal.
+            store.compact();
+          } catch (compactError) {
+            reject(compactError instanceof Error ? compactError : new Error(String(compactError)));
+            return;
+          }
+          if (error) reject(error);
+          else resolve();
+        });
         server.closeAllConnections();
       });
       return closing;

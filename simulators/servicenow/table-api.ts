@@ -2,9 +2,30 @@
 import express, { Router, type Request } from 'express';
 import { basicAuth, type Credentials } from './basic-auth';
 import { sendError } from './http-errors';
-import { parseEncodedQuery, parseLimit, single } from './query';
-import { FieldError, isField, isSysId, readFields, type ChangeFields, type SimChange } from './records';
-import { DuplicateSysIdError, type ChangeStore } from './store';
+import { parseEncodedQuery, parseFieldList, parseLimit, parseOffset, project, singleParameters, type Page } from './query';
+import { FieldError, isField, isSysId, ordersAsText, readFields, type ChangeFields, type Field, type SimChange } from './records';
+import { DuplicateSysIdError, readField, type ChangeStore, type Match } from './store';
+
+const LIST_PARAMETERS = ['sysparm_query', 'sysparm_limit', 'sysparm_offset', 'sysparm_fields'] as const;
+
+/** What a list request asks for, or why it cannot be answered. */
+type ListRequest = { ok: true; match: Match; page: Page; fields: Field[] | undefined } | { ok: false; reason: string };
+
+/** The change table takes the whole supported grammar: the platform pages through one query for decided changes. */
+function listRequest(req: Request): ListRequest {
+  const params = singleParameters(req, LIST_PARAMETERS);
+  if (!params.ok) return params;
+  const { sysparm_query, sysparm_limit, sysparm_offset, sysparm_fields } = params.values;
+  const query = parseEncodedQuery(sysparm_query, isField, { extended: true, ordersAsText });
+  if (!query.ok) return query;
+  const limit = parseLimit(sysparm_limit);
+  if (!limit.ok) return limit;
+  const offset = parseOffset(sysparm_offset);
+  if (!offset.ok) return offset;
+  const fields = parseFieldList(sysparm_fields, isField);
+  if (!fields.ok) return fields;
+  return { ok: true, match: query.query, page: { offset: offset.offset, limit: limit.limit }, fields: fields.fields };
+}
 
 function isObject(body: unknown): body is Record<string, unknown> {
   return typeof body === 'object' && body !== null && !Array.isArray(body);
@@ -53,23 +74,12 @@ export function tableApi(store: ChangeStore, credentials: Credentials, log: (mes
   };
 
   router.get('/', (req, res) => {
-    const rawQuery = single(req, 'sysparm_query');
-    const rawLimit = single(req, 'sysparm_limit');
-    if (rawQuery === null || rawLimit === null) {
-      sendError(res, 400, 'Invalid query', 'sysparm_query and sysparm_limit may be given once each');
+    const list = listRequest(req);
+    if (!list.ok) {
+      sendError(res, 400, 'Invalid query', list.reason);
       return;
     }
-    const query = parseEncodedQuery(rawQuery, isField);
-    if (!query.ok) {
-      sendError(res, 400, 'Invalid query', query.reason);
-      return;
-    }
-    const limit = parseLimit(rawLimit);
-    if (!limit.ok) {
-      sendError(res, 400, 'Invalid query', limit.reason);
-      return;
-    }
-    res.json({ result: store.find(query.match, limit.limit) });
+    res.json({ result: store.find(list.match, list.page).map((change) => project(change, list.fields, readField)) });
   });
 
   router.post('/', (req, res) => {

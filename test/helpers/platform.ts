@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createTemporalDeployLanes } from '../../activities/adapters/temporal-runs/lanes';
+import { createTemporalWaitingRuns } from '../../activities/adapters/temporal-runs/waiting-runs';
+import { DEFAULT_APPROVAL_POLL_INTERVAL_MS } from '../../activities/change-requests';
 import { createDeployPorts, createLandingZonePorts } from '../../activities/adapters';
 import type { DeployPorts } from '../../activities/deploy';
 import { createApp } from '../../api/app';
@@ -23,6 +25,7 @@ import { dataConverterFor } from '../../shared/codec/data-converter';
 import { createLogger } from '../../shared/logger';
 import { openPlatformStore, type PlatformStore } from '../../shared/store';
 import { startServiceNowSimulator } from '../../simulators/servicenow/server';
+import { ensureApprovalSweeper, stopApprovalSweeper } from '../../workers/approval-sweeper';
 import { createDeployWorker } from '../../workers/deploy-worker';
 import { documentedResponses } from './openapi-responses';
 import { quietWorkerRuntime, testTemporalAddress, workflowBundle } from './temporal';
@@ -257,6 +260,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     },
 
     async startWorker() {
+      const pollIntervalMs = options.approvalPollIntervalMs ?? DEFAULT_APPROVAL_POLL_INTERVAL_MS;
       const real = createDeployPorts(workerConfig);
       const ports: DeployPorts = { ...real, ...(options.ports?.(real) ?? {}) };
       const created = await createDeployWorker({
@@ -266,11 +270,13 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
         ports,
         landingZonePorts: createLandingZonePorts(workerConfig, store, ports, { client }),
         lanes: createTemporalDeployLanes(client),
-        ...(options.approvalPollIntervalMs !== undefined ? { approvalPollIntervalMs: options.approvalPollIntervalMs } : {}),
+        waitingRuns: createTemporalWaitingRuns(client, config.temporal.taskQueue),
+        approvalPollIntervalMs: pollIntervalMs,
         workflowBundle: await workflowBundle(),
         dataConverter: dataConverterFor(config),
       });
       worker = { worker: created, running: created.run() };
+      await ensureApprovalSweeper(client, config.temporal.taskQueue, pollIntervalMs);
     },
 
     async stopWorker() {
@@ -281,6 +287,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     },
 
     async stop() {
+      await stopApprovalSweeper(client, config.temporal.taskQueue);
       await platform.stopWorker();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -3,6 +3,7 @@
  * request until it holds the lane, waits its turn (`queued`) before it changes the cluster, and
  * leaves when it has ended, compensation included.
  */
+import { laneOp } from '../shared/activity-options';
 import {
   ApplicationFailure,
   CancellationScope,
@@ -31,8 +32,7 @@ import { ErrorType } from '../../shared/errors';
 import type { RunTracker } from '../shared/run-tracker';
 
 const lanes = proxyActivities<DeployLaneActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  ...laneOp,
   summary: 'join the deploy lane of this service and environment',
 });
 

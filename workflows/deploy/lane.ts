@@ -3,6 +3,7 @@
  * orders the deploy runs of one service in one environment by the rule in lane-state.ts and tells
  * each run, by signal, when it may change the cluster, that it is queued, or that it is superseded.
  */
+import { laneOp } from '../shared/activity-options';
 import { condition, continueAsNew, getExternalWorkflowHandle, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { DeployLaneActivities } from '../../activities/deploy-lanes';
 import {
@@ -17,8 +18,7 @@ import {
 import { LaneState, type LaneEffect } from './lane-state';
 
 const lookup = proxyActivities<DeployLaneActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  ...laneOp,
   summary: 'check which lane members still run',
 });
 

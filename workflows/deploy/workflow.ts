@@ -3,7 +3,6 @@ import type { ChangeRequestActivities } from '../../activities/change-requests';
 import type { ClusterChangeActivities } from '../../activities/cluster-changes';
 import type { DeployActivities } from '../../activities/deploy';
 import type { ApplyRequest, TargetLocation } from '../../activities/ports/cluster-target';
-import { approvalSignal, approvalUpdate } from '../../shared/contracts/run';
 import {
   projectNamespace,
   statusQuery,
@@ -14,7 +13,7 @@ import {
 import type { ChangeRecord, ScanSummary } from '../../shared/domain';
 import { ErrorType } from '../../shared/errors';
 import { changeOp, renderOp, scanOp, sideEffect, summarisedActivities, verifyOp } from '../shared/activity-options';
-import { ApprovalGate, awaitApprovalIfRequired } from '../shared/approval-gate';
+import { ApprovalGate, awaitApprovalIfRequired, listenForDecisions } from '../shared/approval-gate';
 import { changeCloser, compensateAndRethrow } from '../shared/compensation';
 import { RunTracker } from '../shared/run-tracker';
 import { Saga } from '../shared/saga';
@@ -85,8 +84,7 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
   }));
 
   setHandler(statusQuery, () => tracker.view());
-  setHandler(approvalSignal, (signal) => gate.receive(signal));
-  setHandler(approvalUpdate, (decision) => gate.decide(decision), { validator: (decision) => gate.validate(decision) });
+  listenForDecisions(gate);
 
   const namespace = projectNamespace(request.project, request.environment);
   const saga = new Saga();

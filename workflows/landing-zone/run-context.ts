@@ -4,9 +4,9 @@
  */
 import { setHandler, workflowInfo, type QueryDefinition } from '@temporalio/workflow';
 import type { ApplyRequest } from '../../activities/ports/cluster-target';
-import { approvalSignal, approvalUpdate, type RunView } from '../../shared/contracts/run';
+import type { RunView } from '../../shared/contracts/run';
 import { temporalUiLink } from '../../shared/temporal-ui';
-import { ApprovalGate, type DecisionContext } from '../shared/approval-gate';
+import { ApprovalGate, listenForDecisions, type DecisionContext } from '../shared/approval-gate';
 import { changeCloser } from '../shared/compensation';
 import type { RunTracker } from '../shared/run-tracker';
 import { Saga } from '../shared/saga';
@@ -23,8 +23,7 @@ export function landingZoneRunContext<Answer extends RunView, View extends Answe
   const changeNumber = (): string | undefined => tracker.view().change?.number;
   const gate = new ApprovalGate(tracker, changeNumber, () => decisions);
   setHandler(statusQuery, () => tracker.view());
-  setHandler(approvalSignal, (signal) => gate.receive(signal));
-  setHandler(approvalUpdate, (decision) => gate.decide(decision), { validator: (decision) => gate.validate(decision) });
+  listenForDecisions(gate);
   /** Idempotency key of one step toward an outside system: `<workflowId>/<runId>/<step>`. */
   const key = (step: string): string => `${workflowId}/${runId}/${step}`;
   return {

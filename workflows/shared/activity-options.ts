@@ -32,11 +32,11 @@ export const renderOp: ActivityOptions = {
 
 /**
  * Getting and judging an image's findings: instant for a CI report, minutes for a registry scan
- * (ECR), whose adapter heartbeats before every poll (at most 15 s apart, plus one request).
+ * (ECR). The activity heartbeats every second, so a dead worker is noticed in 10 s.
  */
 export const scanOp: ActivityOptions = {
   startToCloseTimeout: '15m',
-  heartbeatTimeout: '1m',
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes },
 };
 
@@ -68,8 +68,19 @@ export const sideEffect: ActivityOptions = {
  */
 export const verifyOp: ActivityOptions = {
   startToCloseTimeout: '30m',
-  heartbeatTimeout: '30s',
+  // Sent every second (also while waiting for the lock): 10 s notices a dead worker promptly.
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes },
+};
+
+/**
+ * Deploy lane calls (ADR 15): one Temporal request each (a signal-with-start, a few describes).
+ * Retried without limit (Temporal being busy is waited out); a short timeout so that a call lost
+ * with a killed worker is retried within seconds.
+ */
+export const laneOp: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 };
 
 /**

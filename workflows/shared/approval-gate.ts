@@ -6,10 +6,20 @@ import {
   log,
   patched,
   proxyActivities,
+  setHandler,
   sleep,
 } from '@temporalio/workflow';
 import type { ChangeRequestActivities, ChangeVerdictRequest } from '../../activities/change-requests';
-import { DecisionRejection, type DecisionAnswer, type DecisionChannel, type RunView } from '../../shared/contracts/run';
+import {
+  approvalSignal,
+  approvalUpdate,
+  changeUpdatedSignal,
+  DecisionRejection,
+  type ChangeUpdate,
+  type DecisionAnswer,
+  type DecisionChannel,
+  type RunView,
+} from '../../shared/contracts/run';
 import type { ApprovalDecision, ApproverRules, ChangeReading, ChangeWindow } from '../../shared/domain';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors';
 import { changeOp } from './activity-options';
@@ -19,6 +29,11 @@ import type { RunTracker } from './run-tracker';
 const POLLING_PATCH = 'approval-polling';
 /** Runs that began waiting before decisions were verified in ServiceNow replay the old way. */
 const VERIFIED_PATCH = 'approval-verified';
+/**
+ * Runs that began waiting before the approval sweeper existed poll their own change; newer runs
+ * schedule nothing while they wait and read the change when the sweeper prompts them (ADR 16).
+ */
+const SWEEP_PATCH = 'approval-sweep';
 
 /** Same approval policy as a run without approver rules had: one approver, any group. */
 const DEFAULT_RULES: ApproverRules = { groups: [], quorum: 1 };
@@ -87,6 +102,8 @@ export class ApprovalGate<View extends RunView> {
   private readonly answers = new Map<string, DecisionAnswer>();
   /** Whether this run verifies reports (false while replaying a run from before verification). */
   private verifying = false;
+  /** The sweeper saw a decision on the change; read it once the current check (if any) is done. */
+  private prompted = false;
 
   constructor(
     private readonly tracker: RunTracker<View>,
@@ -152,6 +169,13 @@ export class ApprovalGate<View extends RunView> {
     }
   }
 
+  /** The sweeper's prompt: read the change at the next opportunity (several prompts make one read). */
+  prompt(update: ChangeUpdate): void {
+    const expected = this.changeNumber();
+    if (this.tracker.status !== 'awaiting_approval' || !expected || update?.changeNumber !== expected || this.accepted || !this.verifying) return;
+    this.prompted = true;
+  }
+
   /** Waits for a decision ServiceNow confirms, until the deadline or the change window's end. */
   async wait(stage: View['stage'], deadlineMs: number): Promise<ApprovalOutcome> {
     const tracker = this.tracker;
@@ -196,12 +220,13 @@ export class ApprovalGate<View extends RunView> {
       const until = windowEnd !== undefined ? Math.min(deadlineAt, windowEnd) : deadlineAt;
       const left = until - Date.now();
       const summary = until === deadlineAt ? 'approval deadline' : 'end of the change window (no approval yet)';
-      if (left <= 0 || !(await condition(() => this.accepted !== undefined || this.claims.length > 0, left, { summary }))) {
+      if (left <= 0 || !(await condition(() => this.accepted !== undefined || this.claims.length > 0 || this.prompted, left, { summary }))) {
         return until === deadlineAt ? `no decision before ${deadline}` : `the change window closed at ${new Date(until).toISOString()} before a decision`;
       }
       if (this.accepted) break; // the poller decided meanwhile; queued reports are answered by the caller
       const claim = this.claims.shift();
       if (claim) await this.check(claim);
+      else if (this.prompted) await this.readPrompted();
     }
     return undefined;
   }
@@ -237,13 +262,27 @@ export class ApprovalGate<View extends RunView> {
     const onError = (error: unknown) => {
       if (!isCancellation(error)) log.warn('polling the change failed; waiting for the webhook', { change: change.number, error: String(error) });
     };
-    if (this.verifying) {
+    if (this.verifying && patched(SWEEP_PATCH)) {
+      return; // the approval sweeper prompts this run when ServiceNow records a decision
+    } else if (this.verifying) {
       scope.run(() => poller(deadlineMs).pollChangeVerdict(this.request(change))).then((reading) => this.apply(reading), onError);
     } else if (patched(POLLING_PATCH)) {
       // A run from before verification polls as it did then; what it reads comes from ServiceNow.
       scope
         .run(() => poller(deadlineMs).awaitChangeDecision({ sysId: change.sysId, changeNumber: change.number }))
         .then((d) => (this.accepted ??= { decision: d.decision, approver: d.approver, comment: d.comment, via: 'poll' }), onError);
+    }
+  }
+
+  /** Reads the change after the sweeper's prompt; a failed read waits for the next prompt or a webhook. */
+  private async readPrompted(): Promise<void> {
+    this.prompted = false;
+    const change = this.tracker.view().change;
+    if (!change) return;
+    try {
+      this.apply(await verifier.readChangeVerdict(this.request(change)));
+    } catch (error) {
+      log.warn('reading the change after a prompt failed; the sweeper prompts again', { change: change.number, error: String(error) });
     }
   }
 
@@ -306,6 +345,13 @@ export class ApprovalGate<View extends RunView> {
     claim.answer = answer;
     if (claim.decision.eventId) this.answers.set(claim.decision.eventId, answer);
   }
+}
+
+/** Every way a decision reaches a run: the signal, the update (the API's), and the sweeper's prompt. */
+export function listenForDecisions<View extends RunView>(gate: ApprovalGate<View>): void {
+  setHandler(approvalSignal, (signal) => gate.receive(signal));
+  setHandler(approvalUpdate, (decision) => gate.decide(decision), { validator: (decision) => gate.validate(decision) });
+  setHandler(changeUpdatedSignal, (update) => gate.prompt(update));
 }
 
 /**

@@ -49,9 +49,17 @@ export interface Git {
   run(args: readonly string[], options?: GitRunOptions): Promise<GitResult>;
 }
 
+export interface GitOptions {
+  /**
+   * Called with the arguments of every git subprocess just before it is spawned: each one costs a
+   * fork and exec, most of them under the repository lock, so tests and profiling count them.
+   */
+  onCommand?: (args: readonly string[]) => void;
+}
+
 const COMMAND_TIMEOUT_MS = 120_000;
 
-export function createGit(cwd: string, identity: GitIdentity): Git {
+export function createGit(cwd: string, identity: GitIdentity, { onCommand }: GitOptions = {}): Git {
   const config = [
     `user.name=${identity.name}`,
     `user.email=${identity.email}`,
@@ -70,6 +78,7 @@ export function createGit(cwd: string, identity: GitIdentity): Git {
     run(args, options = {}) {
       const okExitCodes = options.okExitCodes ?? [0];
       const command = `git ${args.join(' ')}`;
+      onCommand?.(args);
       return new Promise<GitResult>((resolve, reject) => {
         const child = execFile(
           'git',

@@ -85,8 +85,8 @@ function extraPathProblem(path: string): string | undefined {
 export const README = `# GitOps repository
 
 Managed by the deployment platform: it commits the rendered manifests of every deployment here,
-and Argo CD or Flux syncs them into the clusters. Do not commit by hand; the platform resets
-uncommitted changes before each operation.
+and Argo CD or Flux syncs them into the clusters. Do not commit by hand; the platform may discard
+uncommitted changes in this working tree at any time.
 
 ## Layout
 

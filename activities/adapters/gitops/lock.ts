@@ -44,17 +44,26 @@ interface Holder {
 /** Tokens of the locks this process holds right now: a lock with our pid but another token is a leftover. */
 const heldTokens = new Set<string>();
 
-export async function withFileLock<T>(lockPath: string, options: FileLockOptions, fn: () => Promise<T>): Promise<T> {
-  const token = await acquire(lockPath, options);
+export interface AcquiredLock {
+  /**
+   * True when a lock left by a holder that is gone was found on the way in (whoever removed it): that
+   * holder may have died half-way through its work, so the caller must not trust the state it left.
+   */
+  tookOverStaleLock: boolean;
+}
+
+export async function withFileLock<T>(lockPath: string, options: FileLockOptions, fn: (lock: AcquiredLock) => Promise<T>): Promise<T> {
+  const { token, tookOverStaleLock } = await acquire(lockPath, options);
   try {
-    return await fn();
+    return await fn({ tookOverStaleLock });
   } finally {
     await release(lockPath, token);
   }
 }
 
-async function acquire(lockPath: string, { timeoutMs, pollMs = 50 }: FileLockOptions): Promise<string> {
+async function acquire(lockPath: string, { timeoutMs, pollMs = 50 }: FileLockOptions): Promise<{ token: string; tookOverStaleLock: boolean }> {
   const token = randomUUID();
+  let tookOverStaleLock = false;
   const draft = `${lockPath}.${process.pid}.${token}.tmp`;
   await fs.writeFile(draft, `${process.pid}\n${hostname()}\n${startTimeOf(process.pid) ?? ''}\n${token}\n`, { flag: 'wx' });
   const deadline = Date.now() + timeoutMs;
@@ -62,11 +71,12 @@ async function acquire(lockPath: string, { timeoutMs, pollMs = 50 }: FileLockOpt
     for (;;) {
       if (await publish(draft, lockPath)) {
         heldTokens.add(token);
-        return token;
+        return { token, tookOverStaleLock };
       }
       const holder = await readHolder(lockPath);
       if (!holder) continue; // released between our attempt and the read
       if (isStale(holder)) {
+        tookOverStaleLock = true;
         await steal(lockPath, holder, draft);
         if (Date.now() < deadline) continue;
       }

@@ -1,9 +1,14 @@
 /**
  * One GitOps repository on disk: creating it, locking it, bringing it back to a clean state after
  * a crash, and the few git questions and commands the cluster target needs.
+ *
+ * Every git command is a fork and exec, and writers run one at a time, so the locked sections are
+ * kept short: reads run without the lock (see `read`), recovery runs only when the repository may
+ * not be as this process left it (see `exclusive`), and hooks are spawned only when they exist.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { configurationInvalid, targetRejected } from './failures';
 import { createGit, type Git, type GitIdentity, GitCommandError } from './git';
@@ -16,6 +21,8 @@ export interface RepositoryOptions {
   branch: string;
   author: GitIdentity;
   lockTimeoutMs: number;
+  /** See GitOptions.onCommand. */
+  onGitCommand?: (args: readonly string[]) => void;
 }
 
 export interface TreeEntry {
@@ -26,46 +33,120 @@ export interface TreeEntry {
 
 const LOCK_FILE = 'deploy-platform.lock';
 const MESSAGE_FILE = 'PLATFORM_COMMIT_MSG';
+/** In the git directory: "the last locked section ended with a clean repository" (see `exclusive`). */
+export const CLEAN_MARKER_FILE = 'deploy-platform.clean';
+
+/**
+ * Names this process in clean markers. Random per process, never a pid: a restarted worker that
+ * reuses a pid must not take its predecessor's marker for its own.
+ */
+const PROCESS_TOKEN = randomUUID();
+
+/** Where things are, asked of git once per repository (one `rev-parse` for all of them). */
+interface Layout {
+  /** This working tree's git directory: HEAD, index, our lock and marker. */
+  gitDir: string;
+  /** Shared by all working trees of the repository: refs and objects (the same as gitDir unless a linked worktree). */
+  commonDir: string;
+  /** Honours core.hooksPath; read once, so changing it needs a worker restart. */
+  hooksDir: string;
+  objectFormat: string;
+}
 
 export class GitOpsRepository {
   readonly root: string;
   readonly branch: string;
   private readonly git: Git;
-  private gitDir: string | undefined;
-  private objectFormat: string | undefined;
+  private layout: Promise<Layout> | undefined;
 
   constructor(private readonly options: RepositoryOptions) {
     this.root = resolve(options.repoDir);
     this.branch = options.branch;
     checkBranchName(options.branch);
     checkIdentity(options.author);
-    this.git = createGit(this.root, options.author);
+    this.git = createGit(this.root, options.author, { onCommand: options.onGitCommand });
   }
 
   /**
    * Runs `fn` as the repository's only writer, on a clean working tree at the branch head. Both
    * locks are needed: the file lock alone would let two activities of this process interleave,
    * because they share a pid.
+   *
+   * Recovery (`recover`: half a dozen git commands, two of them walking the whole working tree) is
+   * skipped when this very process ended the previous locked section with a clean repository and
+   * nothing has touched it since. The clean marker is the proof, and the protocol is:
+   * - a section removes the marker before doing anything else, so a holder that dies anywhere in
+   *   its section (any process, any point) leaves no marker, and the next holder recovers;
+   * - it writes the marker, with this process's token, only as its last step, after success or
+   *   after the cleanup of a deliberate failure succeeded;
+   * - the next holder skips recovery only if the marker holds this process's token and branch and
+   *   the fingerprint of HEAD, index and branch ref still matches (a person's `git add`,
+   *   `checkout` or `reset` changes it), no git lock or in-progress revert/merge is lying around,
+   *   and the lock was not taken over from a dead holder. Anything else recovers in full.
+   * Another process's marker is never trusted: its token is not ours, so it recovers.
    */
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     return withProcessMutex(this.root, async () => {
-      const gitDir = await this.open();
-      return withFileLock(join(gitDir, LOCK_FILE), { timeoutMs: this.options.lockTimeoutMs }, async () => {
-        await this.recover(gitDir);
+      const layout = await this.open();
+      return withFileLock(join(layout.gitDir, LOCK_FILE), { timeoutMs: this.options.lockTimeoutMs }, async ({ tookOverStaleLock }) => {
+        const marker = join(layout.gitDir, CLEAN_MARKER_FILE);
+        const leftClean = !tookOverStaleLock && (await this.leftCleanByUs(layout, marker));
+        await fs.rm(marker, { force: true });
+        if (!leftClean) await this.recover(layout);
+        let result: T;
         try {
-          return await fn();
+          result = await fn();
         } catch (error) {
           // Leave no half-applied change behind for people looking at the repository; the next
           // operation would reset it anyway, so a failure here must not hide the original error.
-          await this.cleanTree().catch(() => undefined);
+          const cleaned = await this.cleanTree().then(
+            () => true,
+            () => false,
+          );
+          // Only our own verdicts (a hook's refusal, a conflict, a bad request) are known to leave
+          // nothing but what cleanTree undoes; a git command that failed or was killed may have left
+          // a ref lock behind, so after it the next holder recovers in full.
+          if (cleaned && error instanceof ApplicationFailure) await this.markClean(layout, marker);
           throw error;
         }
+        await this.markClean(layout, marker);
+        return result;
       });
     });
   }
 
+  /**
+   * Runs `fn` with the commit the branch points at, without any lock: `fn` must only read refs and
+   * objects (rev-list, ls-tree, cat-file, merge-base, log), never HEAD, the index or the working
+   * tree, which a writer rewrites under its lock. Git supports such readers beside a writer:
+   * - a ref changes by writing `<ref>.lock` in full and rename(2)ing it over the ref (packed-refs
+   *   likewise), so a reader sees the old commit or the new one, never a half-moved branch; and
+   *   refs are packed by writing packed-refs before the loose ref is deleted, so the branch never
+   *   goes missing in between;
+   * - objects are immutable and written before the ref that makes them reachable, so everything
+   *   reachable from the commit we resolved is complete; gc (run in the foreground by a writer's
+   *   commit) deletes only unreachable objects older than its expiry, and a reader whose pack was
+   *   replaced by a repack finds the objects in the new one.
+   * The branch is resolved once and `fn` reads everything from that commit, so one call sees one
+   * consistent state: the branch before a concurrent commit or after it, either a true answer.
+   */
+  async read<T>(fn: (tip: string) => Promise<T>): Promise<T> {
+    await this.open();
+    const tip = await this.branchTip();
+    if (tip) return fn(tip);
+    // No commit on the branch yet (a repository made by hand, or a new branch name): a writer
+    // creates it, as every operation did before reads went lock-free.
+    return this.exclusive(async () => fn(await this.head()));
+  }
+
   async head(): Promise<string> {
     return (await this.git.run(['rev-parse', '--verify', 'HEAD^{commit}'])).stdout.trim();
+  }
+
+  /** The commit the branch points at, or undefined when the branch has none. */
+  private async branchTip(): Promise<string | undefined> {
+    const { stdout } = await this.git.run(['rev-parse', '--verify', '-q', `refs/heads/${this.branch}^{commit}`], { okExitCodes: [0, 1] });
+    return stdout.trim() || undefined;
   }
 
   async hasCommit(revision: string): Promise<boolean> {
@@ -73,8 +154,9 @@ export class GitOpsRepository {
     return exitCode === 0;
   }
 
-  async isOnBranch(revision: string): Promise<boolean> {
-    const { exitCode } = await this.git.run(['merge-base', '--is-ancestor', revision, `refs/heads/${this.branch}`], { okExitCodes: [0, 1] });
+  /** Whether `revision` is `tip` or one of its ancestors. */
+  async isAncestor(revision: string, tip: string): Promise<boolean> {
+    const { exitCode } = await this.git.run(['merge-base', '--is-ancestor', revision, tip], { okExitCodes: [0, 1] });
     return exitCode === 0;
   }
 
@@ -124,9 +206,9 @@ export class GitOpsRepository {
 
   /** The object id git gives a blob with these bytes, so contents compare without reading blobs back. */
   async blobId(content: string): Promise<string> {
-    this.objectFormat ??= (await this.git.run(['rev-parse', '--show-object-format'])).stdout.trim();
+    const { objectFormat } = await this.open();
     const bytes = Buffer.from(content, 'utf8');
-    return createHash(this.objectFormat === 'sha256' ? 'sha256' : 'sha1')
+    return createHash(objectFormat === 'sha256' ? 'sha256' : 'sha1')
       .update(`blob ${bytes.length}\0`)
       .update(bytes)
       .digest('hex');
@@ -178,9 +260,9 @@ export class GitOpsRepository {
     return { conflicts };
   }
 
-  /** Commits later than `commit` on the branch that touched `paths`, newest first, abbreviated. */
-  async commitsSince(commit: string, paths: readonly string[]): Promise<string[]> {
-    const { stdout } = await this.git.run(['log', '--format=%h %s', `${commit}..refs/heads/${this.branch}`, '--', ...paths]);
+  /** Commits later than `commit` up to `tip` (default: the branch) that touched `paths`, newest first, abbreviated. */
+  async commitsSince(commit: string, paths: readonly string[], tip = `refs/heads/${this.branch}`): Promise<string[]> {
+    const { stdout } = await this.git.run(['log', '--format=%h %s', `${commit}..${tip}`, '--', ...paths]);
     return stdout.split('\n').filter(Boolean);
   }
 
@@ -188,18 +270,32 @@ export class GitOpsRepository {
    * Commits the index. The pre-commit and commit-msg hooks are run here, one by one, rather than by
    * `git commit`: that is the only reliable way to tell "a hook refused this change" (final, a
    * ClusterTargetRejected) from "git failed" (retryable), which a failed `git commit` conflates.
+   *
+   * Returns the new commit and its first parent (null for a root commit), both from one command:
+   * callers need the parent to find the previous change of a location.
    */
-  async commit(message: string, options: { allowEmpty?: boolean } = {}): Promise<string> {
-    const gitDir = await this.open();
+  async commit(message: string, options: { allowEmpty?: boolean } = {}): Promise<{ commit: string; parent: string | null }> {
+    const { gitDir, hooksDir } = await this.open();
     const messageFile = join(gitDir, MESSAGE_FILE);
     await fs.writeFile(messageFile, message);
-    await this.runHook('pre-commit', []);
-    await this.runHook('commit-msg', [messageFile]);
+    await this.runHook(hooksDir, 'pre-commit', []);
+    await this.runHook(hooksDir, 'commit-msg', [messageFile]);
     await this.git.run(['commit', '-q', '--no-verify', '--cleanup=whitespace', `--file=${messageFile}`, ...(options.allowEmpty ? ['--allow-empty'] : [])]);
-    return this.head();
+    const [commit = '', parent] = (await this.git.run(['rev-list', '--parents', '-n', '1', 'HEAD', '--'])).stdout.trim().split(' ');
+    return { commit, parent: parent ?? null };
   }
 
-  private async runHook(hook: string, args: readonly string[]): Promise<void> {
+  /**
+   * Most repositories have no hooks, so a hook is spawned only when git would find one: the same
+   * test as git's own (a file at the path that we may execute). `--ignore-missing` still covers a
+   * hook removed between the check and the run.
+   */
+  private async runHook(hooksDir: string, hook: string, args: readonly string[]): Promise<void> {
+    const installed = await fs.access(join(hooksDir, hook), fsConstants.X_OK).then(
+      () => true,
+      () => false,
+    );
+    if (!installed) return;
     const result = await this.git.run(['hook', 'run', '--ignore-missing', hook, ...(args.length > 0 ? ['--', ...args] : [])], { okExitCodes: 'any' });
     if (result.exitCode === 0) return;
     const output = `${result.stdout}${result.stderr}`.trim();
@@ -207,20 +303,30 @@ export class GitOpsRepository {
     throw targetRejected(`the repository's ${hook} hook rejected the commit (exit ${result.exitCode}): ${output.slice(0, 2000) || 'no output'}`);
   }
 
-  /** Finds or creates the repository and returns its git directory. */
-  private async open(): Promise<string> {
-    if (this.gitDir) return this.gitDir;
+  /**
+   * Finds or creates the repository and learns its layout, once: concurrent first calls share one
+   * attempt, and a failed attempt is forgotten so the next call tries again.
+   */
+  private open(): Promise<Layout> {
+    this.layout ??= this.openOnce().catch((error: unknown) => {
+      this.layout = undefined;
+      throw error;
+    });
+    return this.layout;
+  }
+
+  private async openOnce(): Promise<Layout> {
     if (!(await exists(join(this.root, '.git')))) await this.create();
-    const { stdout } = await this.git.run(['rev-parse', '--show-toplevel', '--absolute-git-dir']);
-    const [topLevel = '', gitDir = ''] = stdout.trim().split('\n');
+    // Relative answers (common dir, hooks) are relative to the working directory, our root.
+    const { stdout } = await this.git.run(['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir', '--git-path', 'hooks', '--show-object-format']);
+    const [topLevel = '', gitDir = '', commonDir = '', hooksDir = '', objectFormat = ''] = stdout.trim().split('\n');
     if ((await fs.realpath(topLevel)) !== (await fs.realpath(this.root))) {
       throw configurationInvalid(`${this.root} is inside the git repository ${topLevel}, not a repository of its own`);
     }
     await this.git.run(['check-ref-format', `refs/heads/${this.branch}`]).catch(() => {
       throw configurationInvalid(`branch ${JSON.stringify(this.branch)} is not a valid git branch name`);
     });
-    this.gitDir = gitDir;
-    return gitDir;
+    return { gitDir, commonDir: resolve(this.root, commonDir), hooksDir: resolve(this.root, hooksDir), objectFormat };
   }
 
   /**
@@ -239,7 +345,7 @@ export class GitOpsRepository {
     const staging = join(parent, `.${basename(this.root)}.init-${process.pid}-${randomUUID()}`);
     await fs.mkdir(staging);
     try {
-      const git = createGit(staging, this.options.author);
+      const git = createGit(staging, this.options.author, { onCommand: this.options.onGitCommand });
       await git.run(['init', '-q', `--initial-branch=${this.branch}`]);
       await this.initialCommit(git);
       await fs.rename(staging, this.root).catch((error: NodeJS.ErrnoException) => {
@@ -263,27 +369,79 @@ export class GitOpsRepository {
    * OOM, host reboot): git's own lock files, a half-written tree, a revert stopped at a conflict.
    * Only safe while holding the file lock.
    */
-  private async recover(gitDir: string): Promise<void> {
-    for (const leftover of ['index.lock', 'HEAD.lock', 'packed-refs.lock', `refs/heads/${this.branch}.lock`]) {
-      await fs.rm(join(gitDir, leftover), { force: true });
-    }
+  private async recover({ gitDir, commonDir }: Layout): Promise<void> {
+    const leftovers = [join(gitDir, 'index.lock'), join(gitDir, 'HEAD.lock'), join(commonDir, 'packed-refs.lock'), join(commonDir, `refs/heads/${this.branch}.lock`)];
+    for (const leftover of leftovers) await fs.rm(leftover, { force: true });
     const current = (await this.git.run(['symbolic-ref', '-q', 'HEAD'], { okExitCodes: [0, 1] })).stdout.trim();
-    const hasHead = await this.hasCommit('HEAD');
     if (current !== `refs/heads/${this.branch}`) {
+      const hasHead = await this.hasCommit('HEAD');
       const branchExists = await this.hasCommit(`refs/heads/${this.branch}`);
       if (branchExists) await this.git.run(['checkout', '-q', '-f', this.branch, '--']);
       else if (hasHead) await this.git.run(['checkout', '-q', '-f', '-b', this.branch]);
       else await this.git.run(['symbolic-ref', 'HEAD', `refs/heads/${this.branch}`]);
     }
-    await this.cleanTree();
-    // A repository someone created by hand and never committed to.
-    if (!(await this.hasCommit('HEAD'))) await this.initialCommit(this.git);
+    if (await this.hasCommit('HEAD')) {
+      await this.cleanTree();
+    } else {
+      // A repository someone created by hand and never committed to: nothing to reset to.
+      await this.git.run(['clean', '-q', '-f', '-d']);
+      await this.initialCommit(this.git);
+    }
   }
 
-  /** Working tree and index back to HEAD; untracked files go too (ignored ones stay). */
+  /**
+   * Working tree and index back to HEAD; untracked files go too (ignored ones stay). Inside a
+   * locked section HEAD always has a commit (recovery makes one), so this needs no check first.
+   */
   private async cleanTree(): Promise<void> {
-    if (await this.hasCommit('HEAD')) await this.git.run(['reset', '-q', '--hard', 'HEAD']);
+    await this.git.run(['reset', '-q', '--hard', 'HEAD']);
     await this.git.run(['clean', '-q', '-f', '-d']);
+  }
+
+  /** Whether the clean marker is this process's and the repository is still as that section left it. */
+  private async leftCleanByUs(layout: Layout, marker: string): Promise<boolean> {
+    const [written, now] = await Promise.all([fs.readFile(marker, 'utf8').catch(() => undefined), this.cleanState(layout).catch(() => undefined)]);
+    return written !== undefined && now !== undefined && written === now;
+  }
+
+  /**
+   * Ends a section whose repository is clean: records our token and the fingerprint. Best effort:
+   * without a marker the next holder merely recovers. A crash while writing leaves a truncated
+   * marker, which can never equal the expected text in full, so it too means "recover".
+   */
+  private async markClean(layout: Layout, marker: string): Promise<void> {
+    const state = await this.cleanState(layout).catch(() => undefined);
+    if (state !== undefined) await fs.writeFile(marker, state).catch(() => undefined);
+  }
+
+  /**
+   * What the marker must hold for recovery to be skipped, or undefined when the repository is in a
+   * state that needs recovery whoever left it: HEAD not on our branch (a person's checkout, or a
+   * hook's), a git lock file (a git that died), a revert, merge or cherry-pick in progress. The
+   * rest is a fingerprint (inode, size, times) of the files a person's `git add`, `reset`,
+   * `commit` or `update-ref` rewrites; git replaces them by rename, so any such change shows.
+   * Only file system calls: checking must cost no git process.
+   */
+  private async cleanState({ gitDir, commonDir }: Layout): Promise<string | undefined> {
+    const branchRef = join(commonDir, 'refs', 'heads', ...this.branch.split('/'));
+    const mustBeAbsent = [
+      join(gitDir, 'index.lock'),
+      join(gitDir, 'HEAD.lock'),
+      join(gitDir, 'REVERT_HEAD'),
+      join(gitDir, 'MERGE_HEAD'),
+      join(gitDir, 'CHERRY_PICK_HEAD'),
+      join(gitDir, 'sequencer'),
+      `${branchRef}.lock`,
+      join(commonDir, 'packed-refs.lock'),
+    ];
+    const watched = [join(gitDir, 'index'), branchRef, join(commonDir, 'packed-refs'), join(commonDir, 'reftable', 'tables.list')];
+    const [head, present, fingerprint] = await Promise.all([
+      fs.readFile(join(gitDir, 'HEAD'), 'utf8').catch(() => ''),
+      Promise.all(mustBeAbsent.map(exists)),
+      Promise.all(watched.map(statSignature)),
+    ]);
+    if (head !== `ref: refs/heads/${this.branch}\n` || present.some(Boolean)) return undefined;
+    return [PROCESS_TOKEN, this.branch, ...fingerprint, ''].join('\n');
   }
 
   /** A symlink planted in the repository must not let a write or delete land outside it. */
@@ -311,6 +469,15 @@ function checkIdentity(author: GitIdentity): void {
   if (!author.name.trim() || !author.email.trim() || /[<>\n\r\0]/.test(author.name + author.email)) {
     throw configurationInvalid('author name and email must be non-empty and free of <, >, newlines');
   }
+}
+
+/** Identity and last change of a file, or '-' when it does not exist. */
+async function statSignature(path: string): Promise<string> {
+  const stat = await fs.stat(path, { bigint: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+    throw error;
+  });
+  return stat ? `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}` : '-';
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -26,6 +26,8 @@ export interface GitOpsClusterTargetOptions {
   author?: GitIdentity;
   /** How long to wait for another process working on the same repository. */
   lockTimeoutMs?: number;
+  /** Called with the arguments of every git subprocess this target spawns (tests and profiling count them). */
+  onGitCommand?: (args: readonly string[]) => void;
 }
 
 export function createGitOpsClusterTarget({
@@ -33,19 +35,22 @@ export function createGitOpsClusterTarget({
   branch = 'main',
   author = { name: 'deploy-platform', email: 'deploy-platform@localhost' },
   lockTimeoutMs = 60_000,
+  onGitCommand,
 }: GitOpsClusterTargetOptions): ClusterTarget {
-  const repo = new GitOpsRepository({ repoDir, branch, author, lockTimeoutMs });
+  const repo = new GitOpsRepository({ repoDir, branch, author, lockTimeoutMs, onGitCommand });
   return {
     apply: (request) => repo.exclusive(() => apply(repo, request)),
     rollback: (request) => repo.exclusive(() => rollback(repo, request)),
-    verify: (request, onProgress) => repo.exclusive(() => verify(repo, request, onProgress)),
-    inventory: (location) => repo.exclusive(() => inventory(repo, location)),
+    // Reads need no lock: they look at one commit of the branch, never at the working tree (see
+    // GitOpsRepository.read), so they neither wait for nor hold up the writers.
+    verify: (request, onProgress) => repo.read((tip) => verify(repo, tip, request, onProgress)),
+    inventory: (location) => repo.read((tip) => inventory(repo, tip, location)),
   };
 }
 
 /** What the branch head holds under the namespace: its own objects and each service's directories. */
-async function inventory(repo: GitOpsRepository, { cluster, namespace }: { cluster: string; namespace: string }): Promise<NamespaceInventory> {
-  const files = await repo.tree(await repo.head(), namespaceRoot(cluster, namespace));
+async function inventory(repo: GitOpsRepository, tip: string, { cluster, namespace }: { cluster: string; namespace: string }): Promise<NamespaceInventory> {
+  const files = await repo.tree(tip, namespaceRoot(cluster, namespace));
   const services = new Set<string>();
   let namespaceExists = false;
   for (const path of files.keys()) {
@@ -75,8 +80,8 @@ async function apply(repo: GitOpsRepository, request: ApplyRequest): Promise<App
     const head = await repo.head();
     return { revision: head, previousRevision: await repo.lastChange(head, dir), changed: false };
   }
-  const revision = await repo.commit(applyMessage({ request, dir, extraPaths }));
-  return { revision, previousRevision: await repo.lastChangeBefore(revision, dir), changed: true };
+  const { commit, parent } = await repo.commit(applyMessage({ request, dir, extraPaths }));
+  return { revision: commit, previousRevision: parent ? await repo.lastChange(parent, dir) : null, changed: true };
 }
 
 async function rollback(repo: GitOpsRepository, request: RollbackRequest): Promise<RollbackResult> {
@@ -96,11 +101,10 @@ async function rollback(repo: GitOpsRepository, request: RollbackRequest): Promi
     );
   }
   // Empty when later commits already undid the change; committed anyway as the record that it is rolled back.
-  const revision = await repo.commit(
-    revertMessage({ commit: applied, subject: await repo.subject(applied), key, audit: request.audit }),
-    { allowEmpty: true },
-  );
-  return { rolledBack: true, revision };
+  const { commit } = await repo.commit(revertMessage({ commit: applied, subject: await repo.subject(applied), key, audit: request.audit }), {
+    allowEmpty: true,
+  });
+  return { rolledBack: true, revision: commit };
 }
 
 /**
@@ -108,8 +112,11 @@ async function rollback(repo: GitOpsRepository, request: RollbackRequest): Promi
  * intact (the revision is on the branch, and the location holds exactly these manifests, byte for
  * byte, at the branch head). Whether Argo CD or Flux synced it and the rollout is healthy is for
  * the Kubernetes target to report, later.
+ *
+ * `tip` is the branch head resolved once for the whole check, so a commit landing meanwhile cannot
+ * make the ancestry test and the tree comparison look at different heads.
  */
-async function verify(repo: GitOpsRepository, request: VerifyRequest, onProgress?: (detail: string) => void): Promise<VerifyResult> {
+async function verify(repo: GitOpsRepository, tip: string, request: VerifyRequest, onProgress?: (detail: string) => void): Promise<VerifyResult> {
   const dir = locationDir(request.location);
   const expected = manifestFiles(request.manifests);
   const { revision } = request;
@@ -118,13 +125,12 @@ async function verify(repo: GitOpsRepository, request: VerifyRequest, onProgress
   if (!/^[0-9a-f]{7,64}$/i.test(revision) || !(await repo.hasCommit(revision))) {
     return { healthy: false, detail: `revision ${revision} does not exist in the GitOps repository` };
   }
-  if (!(await repo.isOnBranch(revision))) {
+  if (!(await repo.isAncestor(revision, tip))) {
     return { healthy: false, detail: `revision ${revision} is not on branch ${repo.branch} (history was rewritten or it was never pushed there)` };
   }
 
-  const head = await repo.head();
-  onProgress?.(`comparing ${expected.size} manifests with ${dir}/ at ${head.slice(0, 12)}`);
-  const actual = await repo.tree(head, dir);
+  onProgress?.(`comparing ${expected.size} manifests with ${dir}/ at ${tip.slice(0, 12)}`);
+  const actual = await repo.tree(tip, dir);
   const differences: string[] = [];
   for (const [name, yaml] of expected) {
     const entry = actual.get(name);
@@ -134,16 +140,16 @@ async function verify(repo: GitOpsRepository, request: VerifyRequest, onProgress
   for (const name of actual.keys()) if (!expected.has(name)) differences.push(`${name} is not part of the release`);
 
   if (differences.length > 0) {
-    const since = await repo.commitsSince(revision, [dir]);
+    const since = await repo.commitsSince(revision, [dir], tip);
     return {
       healthy: false,
       detail:
-        `${dir}/ at ${head.slice(0, 12)} is not what revision ${revision.slice(0, 12)} applied: ${differences.join('; ')}` +
+        `${dir}/ at ${tip.slice(0, 12)} is not what revision ${revision.slice(0, 12)} applied: ${differences.join('; ')}` +
         `${since.length > 0 ? ` (changed since by ${since.slice(0, 3).join('; ')})` : ''}`,
     };
   }
   return {
     healthy: true,
-    detail: `${dir}/ holds the ${expected.size} applied manifests intact at ${repo.branch} ${head.slice(0, 12)} (desired state only: a GitOps target does not observe the cluster)`,
+    detail: `${dir}/ holds the ${expected.size} applied manifests intact at ${repo.branch} ${tip.slice(0, 12)} (desired state only: a GitOps target does not observe the cluster)`,
   };
 }

@@ -7,13 +7,16 @@
  */
 import { createHash } from 'node:crypto';
 import type { ApprovalRecord, ChangeRecord } from '../../../shared/domain';
-import type { ChangeManagement, CloseChangeRequest, OpenChangeRequest } from '../../ports/change-management';
+import type { ChangeManagement, CloseChangeRequest, DecidedChangePage, OpenChangeRequest } from '../../ports/change-management';
 import { changeRequestRefused } from './failures';
 import {
   alreadyClosedAs,
   APPROVAL_FIELDS,
   approvalListSchema,
   closeFields,
+  DECIDED_FIELDS,
+  decidedListSchema,
+  fromGlideDateTime,
   listResultSchema,
   singleResultSchema,
   toApprovalRecord,
@@ -38,6 +41,12 @@ export interface ServiceNowConfig {
 const TABLE = '/api/now/table/change_request';
 const APPROVALS_TABLE = '/api/now/table/sysapproval_approver';
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Marks the changes this platform opened (set on every change it creates). */
+const CORRELATION_DISPLAY = 'deploy-platform';
+/** Rows per page of the decided-changes query: one read covers a hundred decisions. */
+const DECIDED_PAGE_SIZE = 100;
+/** Closed complete (3) and cancelled (4): nobody can approve such a change any more. */
+const FINAL_STATES = '3,4';
 /** Reference fields come back as plain values instead of `{link, value}` objects. */
 const COMMON_PARAMS = 'sysparm_exclude_reference_link=true';
 
@@ -111,7 +120,7 @@ export function createServiceNowChangeManagement(config: ServiceNowConfig): Chan
             description: request.description,
             type: request.type,
             correlation_id: request.correlationId,
-            correlation_display: 'deploy-platform',
+            correlation_display: CORRELATION_DISPLAY,
             requested_by: request.requestedBy,
             ...(request.window ? { start_date: toGlideDateTime(request.window.start), end_date: toGlideDateTime(request.window.end) } : {}),
             ...(config.assignmentGroup ? { assignment_group: config.assignmentGroup } : {}),
@@ -138,6 +147,31 @@ export function createServiceNowChangeManagement(config: ServiceNowConfig): Chan
         action: `read the approvals of change ${sysId}`,
       });
       return result.map(toApprovalRecord);
+    },
+
+    async decidedSince(since: Date, page = { offset: 0, limit: DECIDED_PAGE_SIZE }): Promise<DecidedChangePage> {
+      // a^b^c^ORd is a AND b AND (c OR d): ServiceNow's ^OR binds to the term before it. The sys_id
+      // tie-break keeps offsets stable between pages of rows updated in the same second.
+      const encoded =
+        `correlation_display=${CORRELATION_DISPLAY}^sys_updated_on>=${toGlideDateTime(since.toISOString())}` +
+        `^approvalINapproved,rejected^ORstateIN${FINAL_STATES}^ORDERBYsys_updated_on^ORDERBYsys_id`;
+      const query = new URLSearchParams({
+        sysparm_query: encoded,
+        sysparm_fields: DECIDED_FIELDS.join(','),
+        sysparm_limit: String(page.limit),
+        sysparm_offset: String(page.offset),
+      });
+      const { result } = await client.request({
+        method: 'GET',
+        path: `${TABLE}?${query.toString()}&${COMMON_PARAMS}`,
+        schema: decidedListSchema,
+        action: `list the changes decided since ${since.toISOString()}`,
+      });
+      const changes = result.map((r) => {
+        const updatedAt = fromGlideDateTime(r.sys_updated_on);
+        return { sysId: r.sys_id, number: r.number, ...(updatedAt ? { updatedAt } : {}) };
+      });
+      return { changes, ...(result.length === page.limit ? { next: page.offset + page.limit } : {}) };
     },
 
     async get(sysId: string): Promise<ChangeRecord> {

@@ -23,6 +23,12 @@ export const changeRequestRecordSchema = z.object({
 export type ChangeRequestRecord = z.infer<typeof changeRequestRecordSchema>;
 
 export const singleResultSchema = z.object({ result: changeRequestRecordSchema });
+
+/** What the decided-changes query reads: enough to find the run and page on. */
+export const DECIDED_FIELDS = ['sys_id', 'number', 'sys_updated_on'] as const;
+export const decidedListSchema = z.object({
+  result: z.array(z.object({ sys_id: z.string().min(1), number: z.string().min(1), sys_updated_on: z.string().optional().default('') })),
+});
 export const listResultSchema = z.object({ result: z.array(changeRequestRecordSchema) });
 
 const GLIDE_DATE_TIME = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})$/;
