@@ -140,6 +140,14 @@ export class Bench {
     if (webhook?.status !== 202 && webhook?.status !== 200) throw new Error(`approve ${changeNumber}: webhook answered ${JSON.stringify(webhook)}`);
   }
 
+  /** When the run first scheduled `activityType` (ISO), from its history; undefined when it never did. */
+  async activityScheduledAt(run: PostedRun, activityType: string): Promise<string | undefined> {
+    const history = await this.platform.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    const event = (history.events ?? []).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType);
+    const at = event?.eventTime;
+    return at ? new Date(Number(at.seconds ?? 0) * 1000 + Math.round((at.nanos ?? 0) / 1e6)).toISOString() : undefined;
+  }
+
   /** How many activities a run scheduled, from its history. */
   async shapeOf(workflowId: string, runId: string, client: Client = this.platform.client): Promise<RunShape> {
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();

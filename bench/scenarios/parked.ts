@@ -70,15 +70,26 @@ export async function parkedScenario(bench: Bench, temporalDbFile: string | unde
   }
   const toDeploy: number[] = [];
   let notDeployed = 0;
+  /** Why an approved run shows no deploy step: its end state, so a miss is explained, not just counted. */
+  const misses = new Map<string, number>();
   await mapLimit(approvals, 20, async ({ run, sentAt }) => {
+    let ended = 'succeeded';
     try {
       await bench.platformResult(run);
-    } catch {
-      // counted below: no deploy step
+    } catch (error) {
+      ended = `failed (${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message).slice(0, 120) : String(error)})`;
     }
-    const deploy = (await bench.status(run))?.steps.find((s) => s.name === 'deploy');
-    if (deploy) toDeploy.push(Date.parse(deploy.startedAt) - sentAt);
-    else notDeployed++;
+    const view = await bench.status(run);
+    // An ended run's status query needs the worker to replay it; a busy worker may not answer in
+    // time, and then the history says when the deploy step was scheduled.
+    const deployStartedAt = view ? view.steps.find((s) => s.name === 'deploy')?.startedAt : await bench.activityScheduledAt(run, 'deployRelease');
+    if (deployStartedAt) {
+      toDeploy.push(Date.parse(deployStartedAt) - sentAt);
+      return;
+    }
+    notDeployed++;
+    const why = view ? `${view.status} at ${view.stage}${view.error ? `: ${view.error.type}` : ''}` : `no status view (query unanswered), run ${ended}`;
+    misses.set(why, (misses.get(why) ?? 0) + 1);
   });
 
   // --- the floor: K runs parked on a signal ---
@@ -141,7 +152,7 @@ export async function parkedScenario(bench: Bench, temporalDbFile: string | unde
       platform: distribution(toDeploy),
       floor: distribution(floorToResume),
       extra: { approveAnsweredP50Ms: approveAnswered?.p50 ?? NaN, approveAnsweredP99Ms: approveAnswered?.p99 ?? NaN, notDeployed },
-      note: `approvals one after another; the simulator's approve call (webhook → API → run reads the change → answer) took p50 ${approveAnswered?.p50 ?? '-'} ms, p99 ${approveAnswered?.p99 ?? '-'} ms; floor: signal → next activity starts${notDeployed ? `; ${notDeployed} approved runs never deployed` : ''}`,
+      note: `approvals one after another; the simulator's approve call (webhook → API → run reads the change → answer) took p50 ${approveAnswered?.p50 ?? '-'} ms, p99 ${approveAnswered?.p99 ?? '-'} ms; floor: signal → next activity starts${notDeployed ? `; ${notDeployed} approved runs never deployed (${[...misses].map(([why, n]) => `${n}× ${why}`).join('; ')})` : ''}`,
     },
   ];
 }
