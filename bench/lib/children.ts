@@ -7,9 +7,9 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { spawnManaged } from '../../scripts/lib/processes';
 import { projectRoot } from '../../scripts/lib/tools';
+import { polledSince, workflowPollers } from '../../scripts/lib/worker-polling';
 import { sleep } from './stats';
 
 export interface MemoryReport {
@@ -85,16 +85,10 @@ export function spawnWorker(options: { label: string; entry: string; env: Record
 export async function firstPoll(connection: Connection, options: { namespace: string; taskQueue: string; since: number; timeoutMs: number; worker?: BenchWorker }): Promise<number> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    const { pollers } = await connection.workflowService.describeTaskQueue({
-      namespace: options.namespace,
-      taskQueue: { name: options.taskQueue },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
+    const pollers = await workflowPollers(connection, options.namespace, options.taskQueue);
     // A worker's default identity is `<pid>@<host>`: that names this very process, not an earlier one.
     const pid = options.worker?.child.pid;
-    const fresh = (pollers ?? []).some((p) =>
-      pid !== undefined ? (p.identity ?? '').startsWith(`${pid}@`) : Number(p.lastAccessTime?.seconds ?? 0) * 1000 >= options.since - 1_000,
-    );
+    const fresh = pollers.some((p) => (pid !== undefined ? (p.identity ?? '').startsWith(`${pid}@`) : polledSince(p, options.since)));
     if (fresh) return Date.now();
     if (options.worker && (options.worker.child.exitCode !== null || options.worker.child.signalCode !== null)) {
       throw new Error(`${options.worker.label} exited before it polled:\n${options.worker.tail()}`);
