@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createGitOpsClusterTarget, type GitOpsClusterTargetOptions } from '../../activities/adapters/gitops';
+import { runApplyChild } from './apply-in-child';
 import { CLEAN_MARKER_FILE } from '../../activities/adapters/gitops/repository';
 import type { ApplyRequest, ApplyResult, ClusterTarget } from '../../activities/ports/cluster-target';
 import { ErrorType } from '../../shared/errors';
@@ -88,18 +89,9 @@ async function within<T>(what: string, ms: number, promise: Promise<T>): Promise
 
 /** Another worker process applying one request (see apply-child.ts). */
 function applyInChild(key: string, service: string): Promise<ApplyResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'apply-child.ts'), repoDir, key, service], {
-    cwd: join(__dirname, '..', '..'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { child, done } = runApplyChild(repoDir, [key, service]);
   children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise<ApplyResult>((resolve, reject) =>
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(stdout) as ApplyResult) : reject(new Error(`child exited ${code}: ${stderr}`)))),
-  );
+  return done;
 }
 
 describe('git subprocesses per operation', () => {

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { createGitOpsClusterTarget } from '../../activities/adapters/gitops';
+import { runApplyChild } from './apply-in-child';
 import type { ApplyResult, ClusterTarget } from '../../activities/ports/cluster-target';
 import { applyRequest, commitCount, dirOf, filesAt, git, location, manifest, status, tempRepo } from './helpers';
 
@@ -38,19 +39,9 @@ async function deadPid(): Promise<number> {
 }
 
 function runChild(...args: string[]): { child: ChildProcess; done: Promise<ApplyResult> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'apply-child.ts'), repoDir, ...args], {
-    cwd: join(__dirname, '..', '..'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<ApplyResult>((resolve, reject) =>
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(stdout) as ApplyResult) : reject(new Error(`child exited ${code}: ${stderr}`)))),
-  );
-  return { child, done };
+  const run = runApplyChild(repoDir, args);
+  children.push(run.child);
+  return run;
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
