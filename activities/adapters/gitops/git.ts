@@ -2,9 +2,9 @@
  * Runs the `git` CLI for one repository without a shell and without anything from the user's
  * environment leaking in: the worker must behave the same on a laptop and in a container.
  */
-import { execFile } from 'node:child_process';
 import { devNull } from 'node:os';
 import { dirname } from 'node:path';
+import { spawnViaHelper, type SpawnReply } from './spawner';
 
 export interface GitIdentity {
   name: string;
@@ -79,29 +79,23 @@ export function createGit(cwd: string, identity: GitIdentity, { onCommand }: Git
       const okExitCodes = options.okExitCodes ?? [0];
       const command = `git ${args.join(' ')}`;
       onCommand?.(args);
-      return new Promise<GitResult>((resolve, reject) => {
-        const child = execFile(
-          'git',
-          [...config, ...args],
-          { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL', windowsHide: true },
-          (error, stdout, stderr) => {
-            const exitCode = exitCodeOf(error);
-            if (typeof exitCode === 'number' && (okExitCodes === 'any' || okExitCodes.includes(exitCode))) {
-              resolve({ stdout, stderr, exitCode });
-              return;
-            }
-            reject(new GitCommandError(command, exitCode, stderr || stdout));
-          },
-        );
-        // A git that exits before reading all of its input must surface as its own error, not as EPIPE.
-        child.stdin?.on('error', () => undefined);
-        child.stdin?.end(options.input ?? '');
-      });
+      const execOptions = { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL' as const, windowsHide: true };
+      return spawnViaHelper({ file: 'git', args: [...config, ...args], options: execOptions, ...(options.input !== undefined ? { input: options.input } : {}) }).then(
+        ({ error, stdout, stderr }) => {
+          const exitCode = exitCodeOf(error);
+          if (typeof exitCode === 'number' && (okExitCodes === 'any' || okExitCodes.includes(exitCode))) return { stdout, stderr, exitCode };
+          throw new GitCommandError(command, exitCode, stderr || stdout);
+        },
+        (error: unknown) => {
+          // The helper died mid-command: like a killed git, retryable.
+          throw new GitCommandError(command, 'no answer', error instanceof Error ? error.message : String(error));
+        },
+      );
     },
   };
 }
 
-function exitCodeOf(error: (Error & { code?: unknown; killed?: boolean; signal?: unknown }) | null): number | string {
+function exitCodeOf(error: SpawnReply['error']): number | string {
   if (!error) return 0;
   if (typeof error.code === 'number') return error.code;
   if (error.killed || typeof error.signal === 'string') return `killed by ${String(error.signal ?? 'signal')} after ${COMMAND_TIMEOUT_MS} ms at most`;
