@@ -27,7 +27,7 @@ import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/pa
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { DEPLOY_WORKFLOW_TYPE } from '../shared/contracts/deploy';
-import { approvalSignal, approvalUpdate, type DecisionAnswer, type RunStatus } from '../shared/contracts/run';
+import { approvalSignal, approvalUpdate, TERMINAL_STATUSES, type DecisionAnswer, type RunStatus } from '../shared/contracts/run';
 import type { ApprovalDecision } from '../shared/domain';
 import { ChangeNumber, DeployEnvironment, DeployProject, DeployService, DeployStage, DeployStatus } from '../shared/search-attributes';
 import { temporalUiLink } from '../shared/temporal-ui';
@@ -293,9 +293,16 @@ export class TemporalRuns {
     }
   }
 
-  /** The deployment runs of `project` still open (a decommission refuses while there are any). */
+  /**
+   * The deployment runs of `project` still open (a decommission refuses while there are any). A run
+   * that has recorded its final status is not counted: what remains of it is bookkeeping (leaving
+   * its deploy lane), and its status already reads `succeeded` to the user who decommissions next.
+   */
   async openDeployments(project: string): Promise<{ workflowId: string; runId: string }[]> {
-    const query = `WorkflowType = ${queryValue(DEPLOY_WORKFLOW_TYPE)} AND ${DeployProject.name} = ${queryValue(project)} AND ExecutionStatus = 'Running'`;
+    const ended = TERMINAL_STATUSES.map(queryValue).join(', ');
+    const query =
+      `WorkflowType = ${queryValue(DEPLOY_WORKFLOW_TYPE)} AND ${DeployProject.name} = ${queryValue(project)} AND ExecutionStatus = 'Running' ` +
+      `AND ${DeployStatus.name} NOT IN (${ended})`;
     const runs: { workflowId: string; runId: string }[] = [];
     for await (const execution of this.client.workflow.list({ query })) runs.push({ workflowId: execution.workflowId, runId: execution.runId });
     return runs;
