@@ -6,6 +6,8 @@
  *   `queued` behind it, and a still newer request supersedes the queued one;
  * - ten concurrent deploys of one service end with no failure, no rollback, and the newest
  *   request's image deployed.
+ * - a run leaves its lane before it records its final status, in the same workflow task that
+ *   closes it, so whoever reads a final status finds the run closed.
  * The GitOps repository's lock, held by the test, keeps a run in its deploy step for as long as
  * the test needs (the worker's apply waits for it, heartbeating).
  */
@@ -14,6 +16,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { withFileLock } from '../../activities/adapters/gitops/lock';
 import type { DeploymentStatusView } from '../../shared/contracts/deploy';
+import { laneLeaveSignal } from '../../shared/contracts/deploy-lane';
+import { DeployStatus } from '../../shared/search-attributes';
 import { GitOpsRepo, serviceDir, trivyReport } from '../helpers/fixtures';
 import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
 
@@ -42,8 +46,10 @@ async function deploy(service: string, environment = 'dev'): Promise<Started> {
   return { deploymentId, runId, digest };
 }
 
+const TERMINAL = ['succeeded', 'failed', 'rolled_back', 'cancelled', 'superseded', 'rejected', 'expired'];
+
 async function ended(run: Started, timeoutMs = 120_000): Promise<DeploymentStatusView> {
-  return platform.waitForStatus(run.deploymentId, ['succeeded', 'failed', 'rolled_back', 'cancelled', 'superseded', 'rejected', 'expired'], timeoutMs);
+  return platform.waitForStatus(run.deploymentId, TERMINAL as DeploymentStatusView['status'][], timeoutMs);
 }
 
 function deployedImage(service: string): string {
@@ -139,7 +145,41 @@ describe('one deploy at a time per service and environment', () => {
     assert.match(deployedImage('lane-burst'), new RegExp(runs[newestIndex]!.digest));
     console.log(`lanes: 10 concurrent deploys → ${statuses.filter((s) => s === 'succeeded').length} succeeded, ${statuses.filter((s) => s === 'superseded').length} superseded, 0 failed`);
   });
+
+  it('when a run ends, succeeded or rejected, then it left its lane before its final status, and the final status is recorded as the run closes', async () => {
+    const succeeded = await deploy('lane-end');
+    assert.equal((await ended(succeeded)).status, 'succeeded');
+    const rejected = await deploy('lane-end', 'staging');
+    const waiting = await platform.waitForStatus(rejected.deploymentId, 'awaiting_approval', 60_000);
+    assert.equal((await platform.simulator('reject', waiting.change!.number, 'bob.cab', 'not now')).body.webhook.status, 202);
+    assert.equal((await ended(rejected)).status, 'rejected');
+
+    for (const run of [succeeded, rejected]) {
+      const end = await endOfRun(run);
+      assert.ok(end.leftAt >= 0 && end.finalStatusAt >= 0 && end.closedAt >= 0, JSON.stringify(end));
+      assert.ok(end.leftAt < end.finalStatusAt, `left the lane (event ${end.leftAt}) before the final status (event ${end.finalStatusAt})`);
+      assert.equal(end.taskBetween, false, `no workflow task between the final status (event ${end.finalStatusAt}) and the close (event ${end.closedAt})`);
+    }
+  });
 });
+
+/**
+ * Where, in the run's history, it told its lane it left, recorded its final status, and closed;
+ * and whether a workflow task came between the final status and the close (the window in which a
+ * reader could see the final status on an open run).
+ */
+async function endOfRun(run: Started): Promise<{ leftAt: number; finalStatusAt: number; closedAt: number; taskBetween: boolean }> {
+  const events = (await platform.client.workflow.getHandle(run.deploymentId, run.runId).fetchHistory()).events ?? [];
+  const leftAt = events.findIndex((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === laneLeaveSignal.name);
+  let finalStatusAt = -1;
+  events.forEach((e, i) => {
+    const status = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[DeployStatus.name]?.data;
+    if (status && TERMINAL.includes(JSON.parse(Buffer.from(status).toString('utf8')) as string)) finalStatusAt = i;
+  });
+  const closedAt = events.findIndex((e) => e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes);
+  const taskBetween = events.slice(finalStatusAt + 1, closedAt).some((e) => e.workflowTaskScheduledEventAttributes);
+  return { leftAt, finalStatusAt, closedAt, taskBetween };
+}
 
 async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

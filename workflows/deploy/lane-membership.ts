@@ -42,6 +42,7 @@ export class LaneMembership {
   private readonly self: LaneMember;
   private granted = false;
   private holding = false;
+  private left = false;
   private queuedBehind: LaneRef | undefined;
   private supersededBy: LaneRef | undefined;
   private interruptible: CancellationScope | undefined;
@@ -122,8 +123,10 @@ export class LaneMembership {
     }
   }
 
-  /** Hands the lane on (or leaves the queue). Never fails the run: an ended lane needs nothing. */
+  /** Hands the lane on (or leaves the queue), once. Never fails the run: an ended lane needs nothing. */
   async leave(): Promise<void> {
+    if (this.left) return;
+    this.left = true;
     await CancellationScope.nonCancellable(async () => {
       try {
         await getExternalWorkflowHandle(this.laneId).signal(laneLeaveSignal, { workflowId: this.self.workflowId, runId: this.self.runId });

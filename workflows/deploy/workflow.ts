@@ -21,6 +21,12 @@ import { LaneMembership } from './lane-membership';
 
 /** Runs started since deploy lanes exist join theirs (ADR 15); older runs replay without. */
 const LANES_PATCH = 'deploy-lanes';
+/**
+ * Runs started since this patch leave their lane before their final status is recorded, so a
+ * final status means the run is closing (it used to leave after, and a re-POST or decommission
+ * that read `succeeded` could still find the run open). Older runs replay in the old order.
+ */
+const LEAVE_BEFORE_FINAL_STATUS_PATCH = 'leave-lane-before-final-status';
 
 const scanning = proxyActivities<DeployActivities>({ ...scanOp, summary: 'judge the image scan against the environment policy' });
 const rendering = proxyActivities<DeployActivities>({ ...renderOp, summary: 'wrap the image in a Helm chart and render it' });
@@ -110,6 +116,11 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
   };
 
   const lane = patched(LANES_PATCH) ? new LaneMembership(request, tracker) : undefined;
+  if (lane) {
+    tracker.beforeFinalStatus(async () => {
+      if (patched(LEAVE_BEFORE_FINAL_STATUS_PATCH)) await lane.leave();
+    });
+  }
   /** Before the first change to the cluster, a newer request for the service may stop the run. */
   const beforeChanging = <T>(work: () => Promise<T>): Promise<T> => (lane ? lane.untilSuperseded(work) : work());
 
@@ -187,11 +198,11 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
     await tracker.step('verify', () => verification.verifyRollout([deployed, meshed]), (detail) => detail);
 
     await closeChange('successful', `Deployed ${release.pinnedImage} to ${namespace} (revision ${meshed.revision}).`);
-    tracker.finish('succeeded');
+    await tracker.conclude('succeeded');
     return tracker.view();
   } catch (error) {
     return await compensateAndRethrow(error, { tracker, saga, closeChange });
   } finally {
-    await lane?.leave();
+    await lane?.leave(); // nothing to do when the run already left before its final status
   }
 }

@@ -384,7 +384,7 @@ export async function endUnapproved<View extends RunView>(
         });
   tracker.recordError(failure);
   await CancellationScope.nonCancellable(() => closeChange('cancelled', `Not applied: ${failure.message}.`));
-  tracker.finish(outcome);
+  await tracker.conclude(outcome);
   throw failure;
 }
 

@@ -50,7 +50,7 @@ export async function compensateAndRethrow<View extends RunView>(error: unknown,
     }
   });
   const clean = tracker.view().compensationErrors.length === 0;
-  tracker.finish(cancelled ? 'cancelled' : superseded && !hadSideEffects ? 'superseded' : hadSideEffects && clean ? 'rolled_back' : 'failed');
+  await tracker.conclude(cancelled ? 'cancelled' : superseded && !hadSideEffects ? 'superseded' : hadSideEffects && clean ? 'rolled_back' : 'failed');
   throw error;
 }
 

@@ -26,6 +26,8 @@ export function describeFailure(error: unknown): { type: string; message: string
  * the stage/status search attributes and the run's current details in the Temporal UI.
  */
 export class RunTracker<View extends RunView> {
+  private beforeFinal: (() => Promise<void>) | undefined;
+
   constructor(
     private readonly state: View,
     /** Markdown lines for the run's current details, specific to the kind of run. */
@@ -102,6 +104,21 @@ export class RunTracker<View extends RunView> {
 
   recordError(error: unknown): void {
     this.state.error = describeFailure(error);
+  }
+
+  /**
+   * Work that must be done before the final status is visible: a reader who sees a final status
+   * may act on it at once (start the same request again, decommission), so the run must by then
+   * have nothing left to do but close.
+   */
+  beforeFinalStatus(work: () => Promise<void>): void {
+    this.beforeFinal = work;
+  }
+
+  /** Does the `beforeFinalStatus` work, then records the final status. */
+  async conclude(status: RunStatus): Promise<void> {
+    if (this.beforeFinal) await this.beforeFinal();
+    this.finish(status);
   }
 
   finish(status: RunStatus): void {
