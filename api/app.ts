@@ -40,7 +40,7 @@ export interface AppDeps {
 export function createApp({ config, client, store, logger, now, temporal }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  const runs = new TemporalRuns(client, { namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, uiUrl: config.temporal.uiUrl, ...temporal });
+  const runs = new TemporalRuns(client, { namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, uiUrl: config.temporal.uiUrl, workflowTaskTimeoutMs: config.temporal.workflowTaskTimeoutMs, ...temporal });
   const deployments = new DeploymentService({ config, runs, landingZones: store.landingZones, configuration: store.configuration, idempotency: store.idempotency });
   const landingZones = new LandingZoneService({ config, runs, landingZones: store.landingZones });
   const audit = new Audit(store.audit, logger);

@@ -112,6 +112,8 @@ export interface TemporalRunsOptions {
   taskQueue: string;
   /** Base of links to the Temporal UI. */
   uiUrl: string;
+  /** Workflow task timeout of the runs started here; Temporal's default (10 s) when absent. */
+  workflowTaskTimeoutMs?: number;
   /** Status queries need a worker; give up after this long and answer from the run's metadata. */
   queryTimeoutMs?: number;
   /** Visibility is eventually consistent: how long to keep looking for a change's run. */
@@ -217,6 +219,7 @@ export class TemporalRuns {
           args: options.args,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
           workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          ...(this.options.workflowTaskTimeoutMs ? { workflowTaskTimeout: this.options.workflowTaskTimeoutMs } : {}),
           ...(options.memo ? { memo: options.memo } : {}),
           typedSearchAttributes: options.searchAttributes,
           staticSummary: options.summary,

@@ -7,7 +7,7 @@ import { APPROVAL_SWEEPER_WORKFLOW_TYPE, approvalSweeperId } from '../shared/con
  * Starts the task queue's sweeper unless it is running. Nothing is started when polling is off; a
  * sweeper already running sees the worker's interval at its next sweep.
  */
-export async function ensureApprovalSweeper(client: Client, taskQueue: string, intervalMs: number): Promise<void> {
+export async function ensureApprovalSweeper(client: Client, taskQueue: string, intervalMs: number, options: { workflowTaskTimeoutMs?: number } = {}): Promise<void> {
   if (intervalMs <= 0) return;
   try {
     await client.workflow.start(APPROVAL_SWEEPER_WORKFLOW_TYPE, {
@@ -15,6 +15,7 @@ export async function ensureApprovalSweeper(client: Client, taskQueue: string, i
       taskQueue,
       args: [{}],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      ...(options.workflowTaskTimeoutMs ? { workflowTaskTimeout: options.workflowTaskTimeoutMs } : {}),
       staticSummary: 'approval sweeper: reads the changes decided in ServiceNow each poll interval and prompts the runs waiting on them',
     });
   } catch (error) {

@@ -44,6 +44,8 @@ export interface DeployWorkerOptions {
    * workflows are bundled at start.
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The identity Temporal records for this worker's tasks (`newWorkerIdentity`); the SDK's `pid@host` when absent. */
+  identity?: string;
 }
 
 /** The platform's worker: deploy and landing-zone workflows with their activities over the ports. */
@@ -73,6 +75,7 @@ export async function createDeployWorker(options: DeployWorkerOptions): Promise<
           maxConcurrentWorkflowTaskExecutions: options.limits.maxConcurrentWorkflowTasks,
         }
       : {}),
+    ...(options.identity ? { identity: options.identity } : {}),
     // A deploy run spends most of its life waiting for approval; shut down promptly on SIGTERM.
     shutdownGraceTime: '10s',
   });

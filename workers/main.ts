@@ -15,6 +15,7 @@ import { ensureApprovalSweeper } from './approval-sweeper';
 import { createDeployWorker, deployWorkflowBundleOptions } from './deploy-worker';
 import { loadWorkflowBundle } from './workflow-bundle';
 import { loggableSdkFields } from './sdk-log';
+import { newWorkerIdentity, takeOverFromDeadPredecessors } from './takeover';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, 'worker');
@@ -42,22 +43,32 @@ async function main(): Promise<void> {
       log: (line) => logger.info(line),
     });
     const ports = createDeployPorts(config);
+    const identity = newWorkerIdentity();
     const worker = await createDeployWorker({
       connection,
       namespace: config.temporal.namespace,
       ports,
       landingZonePorts: createLandingZonePorts(config, store, ports, { client, log: (line) => logger.info(line) }),
-      lanes: createTemporalDeployLanes(client),
+      lanes: createTemporalDeployLanes(client, { workflowTaskTimeoutMs: config.temporal.workflowTaskTimeoutMs }),
       waitingRuns: createTemporalWaitingRuns(client, config.temporal.taskQueue),
       approvalPollIntervalMs: config.servicenow.pollIntervalMs,
       dataConverter,
       taskQueue: config.temporal.taskQueue,
       limits: config.worker,
       workflowBundle: { codePath: bundle.codePath },
+      identity,
     });
-    await ensureApprovalSweeper(client, config.temporal.taskQueue, config.servicenow.pollIntervalMs);
-    logger.info('polling', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, gitops: config.gitops.repoDir, servicenow: config.servicenow.url });
+    await ensureApprovalSweeper(client, config.temporal.taskQueue, config.servicenow.pollIntervalMs, { workflowTaskTimeoutMs: config.temporal.workflowTaskTimeoutMs });
+    // Before the first poll, so that no run this worker has already picked up loses its place.
+    const registration = await takeOverFromDeadPredecessors(client, {
+      dataDir: config.dataDir,
+      taskQueue: config.temporal.taskQueue,
+      identity,
+      log: (message, fields) => logger.warn(message, fields),
+    });
+    logger.info('polling', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, gitops: config.gitops.repoDir, servicenow: config.servicenow.url, identity });
     await worker.run();
+    registration.forget();
     logger.info('stopped');
   } finally {
     await clientConnection.close();

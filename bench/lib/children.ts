@@ -32,6 +32,8 @@ export interface BenchWorker {
   stop(): Promise<void>;
   /** The last lines it printed, for error messages. */
   tail(): string;
+  /** The first line it printed that matches, however long ago. */
+  find(pattern: RegExp): string | undefined;
 }
 
 let counter = 0;
@@ -39,13 +41,17 @@ let counter = 0;
 export function spawnWorker(options: { label: string; entry: string; env: Record<string, string>; tempDir: string }): BenchWorker {
   const memoryFile = join(options.tempDir, `memory-${options.label}-${++counter}.json`);
   const output: string[] = [];
+  const watched: string[] = [];
   const child = spawnManaged(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench/lib/memory-reporter.ts'), options.entry], {
     cwd: projectRoot,
     env: { ...process.env, ...options.env, BENCH_MEMORY_FILE: memoryFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const collect = (chunk: Buffer): void => {
-    output.push(...chunk.toString().split('\n').filter(Boolean));
+    const lines = chunk.toString().split('\n').filter(Boolean);
+    output.push(...lines);
+    // What a scenario reports on later (a takeover), kept beyond the rolling tail.
+    watched.push(...lines.filter((line) => / took over | could not take over /.test(line)));
     if (output.length > 200) output.splice(0, output.length - 200);
   };
   child.stdout?.on('data', collect);
@@ -74,6 +80,7 @@ export function spawnWorker(options: { label: string; entry: string; env: Record
     kill: () => signal('SIGKILL', 0),
     stop: () => signal('SIGTERM', 15_000),
     tail: () => output.slice(-30).join('\n'),
+    find: (pattern) => [...watched, ...output].find((line) => pattern.test(line)),
   };
 }
 

@@ -5,7 +5,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Bench } from '../lib/context';
-import { distribution, mapLimit, mib, type Row } from '../lib/stats';
+import { distribution, mapLimit, mib, type Distribution, type Row } from '../lib/stats';
+import { workflowTaskDurations } from '../lib/workflow-tasks';
+
+const spread = (d: Distribution | undefined): string => (d ? `${Math.round(d.p50)}/${Math.round(d.p99)}/${Math.round(d.max)} ms` : '-');
 
 export async function burstScenario(bench: Bench): Promise<Row[]> {
   const n = bench.sizes.burst;
@@ -15,12 +18,15 @@ export async function burstScenario(bench: Bench): Promise<Row[]> {
 
   const t0 = performance.now();
   const platformEach: number[] = [];
+  const platformRuns: { workflowId: string; runId: string }[] = [];
   let platformFailed = 0;
   // All at once, as many CI pipelines would; the API answers as fast as it can start them.
   await mapLimit(bodies, n, async (body) => {
     const s = performance.now();
     try {
-      await bench.platformResult(await bench.postDeployment(body));
+      const run = await bench.postDeployment(body);
+      platformRuns.push(run);
+      await bench.platformResult(run);
       platformEach.push(performance.now() - s);
     } catch {
       platformFailed++;
@@ -30,12 +36,18 @@ export async function burstScenario(bench: Bench): Promise<Row[]> {
 
   const f0 = performance.now();
   const floorEach: number[] = [];
+  const floorRuns: { workflowId: string }[] = [];
   await mapLimit(Array.from({ length: n }), n, async () => {
     const s = performance.now();
-    await bench.floorResult(await bench.startFloor({ activities: dev.activities }));
+    const handle = await bench.startFloor({ activities: dev.activities });
+    floorRuns.push(handle);
+    await bench.floorResult(handle);
     floorEach.push(performance.now() - s);
   });
   const floorDrain = performance.now() - f0;
+  // Started → completed of every workflow task of the burst: what a workflow task timeout must clear.
+  const platformTasks = await workflowTaskDurations(bench.platform.client, platformRuns);
+  const floorTasks = await workflowTaskDurations(bench.floorClient, floorRuns);
 
   return [
     {
@@ -47,8 +59,19 @@ export async function burstScenario(bench: Bench): Promise<Row[]> {
       floorRate: n / (floorDrain / 1000),
       platformRssMiB: mib(bench.platformWorker?.memory()?.peakRss),
       floorRssMiB: mib(bench.floorWorker?.memory()?.peakRss),
-      extra: { platformDrainMs: Math.round(platformDrain), floorDrainMs: Math.round(floorDrain), platformFailed },
-      note: `drain (first request → last succeeded): platform ${(platformDrain / 1000).toFixed(1)} s${platformFailed ? ` (${platformFailed} did not succeed)` : ''}, floor ${(floorDrain / 1000).toFixed(1)} s; rate = runs completed per second of drain`,
+      extra: {
+        platformDrainMs: Math.round(platformDrain),
+        floorDrainMs: Math.round(floorDrain),
+        platformFailed,
+        platformWorkflowTaskP99Ms: Math.round(platformTasks.durations?.p99 ?? NaN),
+        platformWorkflowTaskMaxMs: Math.round(platformTasks.durations?.max ?? NaN),
+        platformWorkflowTaskTimeouts: platformTasks.timedOut,
+        floorWorkflowTaskP99Ms: Math.round(floorTasks.durations?.p99 ?? NaN),
+        floorWorkflowTaskMaxMs: Math.round(floorTasks.durations?.max ?? NaN),
+      },
+      note:
+        `drain (first request → last succeeded): platform ${(platformDrain / 1000).toFixed(1)} s${platformFailed ? ` (${platformFailed} did not succeed)` : ''}, floor ${(floorDrain / 1000).toFixed(1)} s; rate = runs completed per second of drain; ` +
+        `workflow task started → completed p50/p99/max: platform ${spread(platformTasks.durations)} (${platformTasks.timedOut} timed out), floor ${spread(floorTasks.durations)} (${floorTasks.timedOut} timed out)`,
     },
   ];
 }

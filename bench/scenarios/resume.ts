@@ -1,24 +1,31 @@
 /**
  * (d) Resume after a crash: M dev deploys in flight, the worker process SIGKILLed, a new one
- * started. Measured: the new worker's start until it polls (it bundles its workflows), and from
- * its first poll until each run that was in flight has succeeded. Tasks the dead worker held come
- * back only when Temporal notices: a sticky workflow task after its schedule-to-start timeout,
- * an activity after its heartbeat or start-to-close timeout, so this is mostly the platform's
- * timeouts. The floor: the same with floor runs and the floor's worker (10 s start-to-close
- * timeout, no heartbeats).
+ * started. Measured from the new worker's first poll: until each run that was in flight moves
+ * again (its first workflow task or activity completed after the kill, read from its history:
+ * the issue's "time until all progress again"), and until each has succeeded. Without help, tasks
+ * the dead worker held come back only when Temporal notices: a sticky workflow task after its
+ * schedule-to-start timeout, an activity after its heartbeat or start-to-close timeout. The
+ * platform's worker takes over from a dead predecessor on its host (ADR 17). The floor: the same
+ * with floor runs and the floor's worker (10 s start-to-close timeout, no heartbeats).
  */
 import { performance } from 'node:perf_hooks';
+import type { Client } from '@temporalio/client';
 import type { BenchWorker } from '../lib/children';
 import type { Bench } from '../lib/context';
 import { distribution, mib, sleep, type Row } from '../lib/stats';
 
 interface Tracked {
+  workflowId: string;
+  runId?: string;
   done: Promise<number | undefined>;
   doneAt?: number;
 }
 
-function track(promise: Promise<unknown>): Tracked {
+function track(run: { workflowId: string; runId?: string; done: Promise<unknown> }): Tracked {
+  const promise = run.done;
   const t: Tracked = {
+    workflowId: run.workflowId,
+    ...(run.runId ? { runId: run.runId } : {}),
     done: promise.then(
       () => (t.doneAt = Date.now()),
       () => undefined,
@@ -27,15 +34,36 @@ function track(promise: Promise<unknown>): Tracked {
   return t;
 }
 
+interface Progress {
+  /** When the run first moved after the kill: a workflow task or an activity completed (by the new worker: the old one is dead). */
+  at?: number;
+  /** What held it until then: workflow task timeouts after the kill, by kind (sticky schedule-to-start, start-to-close). */
+  heldBy: string[];
+}
+
+async function firstProgressAfter(client: Client, run: Tracked, since: number): Promise<Progress> {
+  const { events } = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+  const heldBy: string[] = [];
+  for (const event of events ?? []) {
+    const at = event.eventTime?.seconds === undefined || event.eventTime.seconds === null ? undefined : Number(event.eventTime.seconds) * 1000 + Math.floor((event.eventTime.nanos ?? 0) / 1e6);
+    if (at === undefined || at <= since) continue;
+    const timedOut = event.workflowTaskTimedOutEventAttributes?.timeoutType;
+    if (timedOut !== undefined && timedOut !== null) heldBy.push(timedOut === 1 ? 'workflow task start-to-close' : timedOut === 2 ? 'sticky schedule-to-start' : `workflow task timeout ${timedOut}`);
+    if (event.workflowTaskCompletedEventAttributes || event.activityTaskCompletedEventAttributes) return { at, heldBy };
+  }
+  return { heldBy };
+}
+
 async function crashAndResume(options: {
   m: number;
   killAfterMs: number;
-  start: () => Promise<{ done: Promise<unknown> }>;
+  client: Client;
+  start: () => Promise<{ workflowId: string; runId?: string; done: Promise<unknown> }>;
   worker: () => BenchWorker | undefined;
   restart: () => Promise<{ worker: BenchWorker; startedToPollMs: number }>;
-}): Promise<{ inFlight: number; afterPoll: number[]; failed: number; startedToPollMs: number; allMs: number; rss?: number }> {
+}): Promise<{ takeover?: string | undefined; inFlight: number; afterPoll: number[]; progressAfterPoll: number[]; heldBy: Record<string, number>; failed: number; startedToPollMs: number; allMs: number; rss?: number }> {
   const started = await Promise.all(Array.from({ length: options.m }, () => options.start()));
-  const runs = started.map((s) => track(s.done));
+  const runs = started.map((s) => track(s));
   await sleep(options.killAfterMs);
   await options.worker()?.kill();
   const killedAt = Date.now();
@@ -44,14 +72,26 @@ async function crashAndResume(options: {
   const polledAt = worker.spawnedAt + startedToPollMs;
   const ends = await Promise.all(open.map((r) => r.done));
   const afterPoll = ends.filter((e): e is number => e !== undefined).map((e) => Math.max(0, e - polledAt));
+  const progressed = await Promise.all(open.map((r) => firstProgressAfter(options.client, r, killedAt)));
+  const progressAfterPoll = progressed.flatMap((p) => (p.at === undefined ? [] : [Math.max(0, p.at - polledAt)]));
+  const heldBy: Record<string, number> = {};
+  for (const held of progressed.flatMap((p) => p.heldBy)) heldBy[held] = (heldBy[held] ?? 0) + 1;
   return {
+    takeover: worker.find(/took over|could not take over/)?.replace(/^.*?\[worker\] /, ''),
     inFlight: open.length,
     afterPoll,
+    progressAfterPoll,
+    heldBy,
     failed: ends.filter((e) => e === undefined).length,
     startedToPollMs,
     allMs: afterPoll.length ? Math.max(...afterPoll) : NaN,
     rss: worker.memory()?.peakRss,
   };
+}
+
+function describeHeld(held: Record<string, number>): string {
+  const entries = Object.entries(held);
+  return entries.length ? entries.map(([kind, n]) => `${n} ${kind}`).join(', ') : 'none';
 }
 
 export async function resumeScenario(bench: Bench): Promise<Row[]> {
@@ -69,9 +109,10 @@ export async function resumeScenario(bench: Bench): Promise<Row[]> {
   const platform = await crashAndResume({
     m,
     killAfterMs: platformSingle / 2,
+    client: bench.platform.client,
     start: async () => {
       const run = await bench.postDeployment(bench.devBody(bench.unique('resume')));
-      return { done: bench.platformResult(run) };
+      return { workflowId: run.workflowId, runId: run.runId, done: bench.platformResult(run) };
     },
     worker: () => bench.platformWorker,
     restart: () => bench.startPlatformWorker('platform-worker-2'),
@@ -79,14 +120,23 @@ export async function resumeScenario(bench: Bench): Promise<Row[]> {
   const floor = await crashAndResume({
     m,
     killAfterMs: floorSingle / 2,
+    client: bench.floorClient,
     start: async () => {
       const handle = await bench.startFloor({ activities: dev.activities });
-      return { done: bench.floorResult(handle) };
+      return { workflowId: handle.workflowId, done: bench.floorResult(handle) };
     },
     worker: () => bench.floorWorker,
     restart: () => bench.startFloorWorker('floor-worker-2'),
   });
   return [
+    {
+      scenario: 'resume',
+      measures: `SIGKILL with ${m} started; new worker's first poll → each in-flight run moves again`,
+      platform: distribution(platform.progressAfterPoll),
+      floor: distribution(floor.progressAfterPoll),
+      extra: { platformProgressed: platform.progressAfterPoll.length, floorProgressed: floor.progressAfterPoll.length },
+      note: `runs whose history shows a workflow task or activity completed after the kill: platform ${platform.progressAfterPoll.length} of ${platform.inFlight}, floor ${floor.progressAfterPoll.length} of ${floor.inFlight}; workflow task timeouts before that: platform ${describeHeld(platform.heldBy)}, floor ${describeHeld(floor.heldBy)}; platform worker: ${platform.takeover ?? 'no takeover logged'}`,
+    },
     {
       scenario: 'resume',
       measures: `SIGKILL with ${m} started; new worker's first poll → each in-flight run done`,

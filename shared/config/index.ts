@@ -41,7 +41,14 @@ export interface PlatformConfig {
   production: boolean;
   dataDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  temporal: { address: string; namespace: string; uiUrl: string; taskQueue: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    uiUrl: string;
+    taskQueue: string;
+    /** Workflow task timeout of the runs the platform starts: how long a task a dead worker had started holds its run. */
+    workflowTaskTimeoutMs: number;
+  };
   api: { host: string; port: number; publicBaseUrl: string; bodyLimitBytes: number };
   /** CI tokens by sha256 of the token, so a lookup never compares secrets character by character. */
   ciTokens: ReadonlyMap<string, CiTokenGrant>;
@@ -118,6 +125,19 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEPLOY_TASK_QUEUE),
   TEMPORAL_UI_URL: z.string().url().optional(),
   TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_WORKFLOW_TASK_TIMEOUT: z
+    .string()
+    .default('3s')
+    .transform((text, ctx) => {
+      try {
+        const ms = parseDuration(text);
+        if (ms >= 1_000 && ms <= 120_000) return ms;
+        ctx.addIssue({ code: 'custom', message: 'must be between 1s and 120s (Temporal’s own limit)' });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+      return z.NEVER;
+    }),
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(8080),
   PUBLIC_BASE_URL: z.string().url().optional(),
@@ -298,6 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
+      workflowTaskTimeoutMs: e.TEMPORAL_WORKFLOW_TASK_TIMEOUT,
       uiUrl: (e.TEMPORAL_UI_URL ?? `http://localhost:${e.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
     },
     api: { host: e.API_HOST, port: e.API_PORT, publicBaseUrl, bodyLimitBytes: e.API_BODY_LIMIT_BYTES },

@@ -269,14 +269,14 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
         taskQueue: config.temporal.taskQueue,
         ports,
         landingZonePorts: createLandingZonePorts(workerConfig, store, ports, { client }),
-        lanes: createTemporalDeployLanes(client),
+        lanes: createTemporalDeployLanes(client, { workflowTaskTimeoutMs: config.temporal.workflowTaskTimeoutMs }),
         waitingRuns: createTemporalWaitingRuns(client, config.temporal.taskQueue),
         approvalPollIntervalMs: pollIntervalMs,
         workflowBundle: await workflowBundle(),
         dataConverter: dataConverterFor(config),
       });
       worker = { worker: created, running: created.run() };
-      await ensureApprovalSweeper(client, config.temporal.taskQueue, pollIntervalMs);
+      await ensureApprovalSweeper(client, config.temporal.taskQueue, pollIntervalMs, { workflowTaskTimeoutMs: config.temporal.workflowTaskTimeoutMs });
     },
 
     async stopWorker() {

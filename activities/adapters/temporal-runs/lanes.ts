@@ -3,7 +3,8 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { DEPLOY_LANE_WORKFLOW_TYPE, laneJoinSignal } from '../../../shared/contracts/deploy-lane';
 import type { DeployLanes } from '../../ports/deploy-lanes';
 
-export function createTemporalDeployLanes(client: Client): DeployLanes {
+/** `workflowTaskTimeoutMs`: a lane's workflow task held by a dead worker stalls every run of its service until then. */
+export function createTemporalDeployLanes(client: Client, options: { workflowTaskTimeoutMs?: number } = {}): DeployLanes {
   return {
     async join(laneId, taskQueue, lane, member) {
       await client.workflow.signalWithStart(DEPLOY_LANE_WORKFLOW_TYPE, {
@@ -12,6 +13,7 @@ export function createTemporalDeployLanes(client: Client): DeployLanes {
         args: [lane],
         signal: laneJoinSignal,
         signalArgs: [member],
+        ...(options.workflowTaskTimeoutMs ? { workflowTaskTimeout: options.workflowTaskTimeoutMs } : {}),
         staticSummary: `deploy lane of ${lane.service} in ${lane.project}/${lane.environment}: one deploy at a time, newest request wins`,
       });
     },

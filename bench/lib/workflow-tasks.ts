@@ -1,0 +1,32 @@
+/**
+ * How long each workflow task took on the worker (started → completed), read from run histories:
+ * the number a workflow task timeout must stay above with room to spare, and a view of how loaded
+ * the worker's workflow threads were.
+ */
+import type { Client } from '@temporalio/client';
+import { distribution, mapLimit, type Distribution } from './stats';
+
+function millis(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number | undefined {
+  if (t?.seconds === undefined || t.seconds === null) return undefined;
+  return Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+}
+
+export async function workflowTaskDurations(client: Client, runs: { workflowId: string; runId?: string }[]): Promise<{ durations: Distribution | undefined; timedOut: number }> {
+  const durations: number[] = [];
+  let timedOut = 0;
+  await mapLimit(runs, 8, async (run) => {
+    const { events } = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    const startedAt = new Map<string, number>();
+    for (const event of events ?? []) {
+      const at = millis(event.eventTime);
+      if (event.workflowTaskStartedEventAttributes && at !== undefined) startedAt.set(String(event.eventId), at);
+      const completed = event.workflowTaskCompletedEventAttributes;
+      if (completed && at !== undefined) {
+        const started = startedAt.get(String(completed.startedEventId));
+        if (started !== undefined) durations.push(at - started);
+      }
+      if (event.workflowTaskTimedOutEventAttributes) timedOut++;
+    }
+  });
+  return { durations: distribution(durations), timedOut };
+}
