@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     });
     logger.info('polling', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, gitops: config.gitops.repoDir, servicenow: config.servicenow.url, identity });
     await worker.run();
+    await registration.settled;
     registration.forget();
     logger.info('stopped');
   } finally {

@@ -5,9 +5,10 @@
  * A worker that starts on the same host and can tell that its predecessor is dead (its process is
  * gone) hands those tasks back at once: each activity attempt the dead worker had started is
  * failed by id with a retryable `WorkerEnded` failure (the activity's retry policy schedules the
- * next attempt), and each run that is not parked is taken off its sticky queue. A workflow task
- * the dead worker had started still waits for its timeout (`TEMPORAL_WORKFLOW_TASK_TIMEOUT`):
- * Temporal cannot fail it without the task's token.
+ * next attempt), each run that is not parked is taken off its sticky queue, and a workflow task
+ * already queued on the dead worker's sticky queue is taken from it and failed back to the task
+ * queue. A workflow task the dead worker had started still waits for its timeout
+ * (`TEMPORAL_WORKFLOW_TASK_TIMEOUT`): only the worker that holds it has its token.
  *
  * Predecessors are known from a record each worker leaves in the data directory. A process that
  * may still be alive (its pid exists) is never taken over: its tasks wait for Temporal's timeouts
@@ -20,6 +21,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+
+/** Parked runs read to learn the dead workers' sticky queues (any run a worker served names its queue). */
+const PARKED_SAMPLE = 20;
+
+/** A bound on the tasks taken from one dead sticky queue (it holds at most the dead worker's cache). */
+const MAX_STICKY_POLLS = 10_000;
 
 /** The failure type an attempt of a dead worker ends with; retryable under every retry policy. */
 export const WORKER_ENDED = 'WorkerEnded';
@@ -106,25 +113,32 @@ export interface TakeoverResult {
   activities: number;
   /** Runs taken off their sticky queue. */
   stickyResets: number;
+  /** The dead workers' sticky queues, for `drainStickyQueues`. */
+  stickyQueues: string[];
 }
 
 /**
- * Hands back the tasks the `dead` workers held on `taskQueue`. Runs parked for approval hold no
- * task, so they are not even described. An activity whose timeout is about to fire anyway is left
- * to it: failing it by id after Temporal has started its next attempt would fail that one instead.
+ * Hands back the tasks the `dead` workers held on `taskQueue`: their activity attempts (failed by
+ * id), the workflow tasks queued on their sticky queues (taken and failed back), and every open
+ * run's stickiness. Runs parked for approval hold no activity, so they are not described; the
+ * newest few are read only to learn the dead sticky queues. An activity whose timeout is about to
+ * fire anyway is left to it: failing it by id after Temporal has started its next attempt would
+ * fail that one instead.
  */
 export async function takeOverTasks(
   client: Client,
   options: { taskQueue: string; dead: ReadonlySet<string>; self: string; concurrency?: number; now?: () => number },
 ): Promise<TakeoverResult> {
-  const result: TakeoverResult = { runs: 0, activities: 0, stickyResets: 0 };
+  const result: TakeoverResult = { runs: 0, activities: 0, stickyResets: 0, stickyQueues: [] };
   if (options.dead.size === 0) return result;
   const now = options.now ?? Date.now;
   const { namespace } = client.options;
-  const query = `TaskQueue = '${options.taskQueue.replace(/'/g, "\\'")}' AND ExecutionStatus = 'Running' AND (DeployStatus IS NULL OR DeployStatus != 'awaiting_approval')`;
+  const running = `TaskQueue = '${options.taskQueue.replace(/'/g, "\\'")}' AND ExecutionStatus = 'Running'`;
+  const query = `${running} AND (DeployStatus IS NULL OR DeployStatus != 'awaiting_approval')`;
   const executions: { workflowId: string; runId: string }[] = [];
   for await (const run of client.workflow.list({ query })) executions.push({ workflowId: run.workflowId, runId: run.runId });
   result.runs = executions.length;
+  const deadStickyQueues = new Set<string>();
 
   const one = async (execution: { workflowId: string; runId: string }): Promise<void> => {
     let described: temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
@@ -147,9 +161,20 @@ export async function takeOverTasks(
         // Completed, timed out or retried in the meantime: Temporal already moved on.
       }
     }
-    // Its next workflow task goes to the task queue, not to the sticky queue of a worker that may
-    // be the dead one (where it would wait for the sticky schedule-to-start timeout). The cost, for
-    // a run a live worker holds in its cache: one replay.
+    await learnStickyQueue(execution);
+  };
+  /** Notes the dead worker's sticky queue if the run's newest workflow tasks went there. */
+  const learnStickyQueue = async (execution: { workflowId: string; runId: string }): Promise<void> => {
+    const queue = await lastStickyQueue(client, execution).catch(() => undefined);
+    if (queue && [...options.dead].some((identity) => queue.startsWith(`${identity}-`))) deadStickyQueues.add(queue);
+  };
+
+  /**
+   * Its next workflow task goes to the task queue, not to the sticky queue of a worker that may be
+   * the dead one (where it would wait for the sticky schedule-to-start timeout). The cost, for a
+   * run a live worker holds in its cache: one replay.
+   */
+  const resetSticky = async (execution: { workflowId: string; runId: string }): Promise<void> => {
     try {
       await client.workflowService.resetStickyTaskQueue({ namespace, execution });
       result.stickyResets += 1;
@@ -157,41 +182,119 @@ export async function takeOverTasks(
       // The run closed meanwhile.
     }
   };
-
-  const queue = [...executions];
-  const lanes = Array.from({ length: Math.min(options.concurrency ?? 8, queue.length) }, async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) await one(next);
-  });
-  await Promise.all(lanes);
+  await forEachLimited(executions, options.concurrency ?? 8, one);
+  // A decision that reached a parked run while no worker lived queued a task on the dead worker's
+  // sticky queue too. Parked runs are not described, but the newest few name that queue.
+  const parked: { workflowId: string; runId: string }[] = [];
+  for await (const run of client.workflow.list({ query: `${running} AND DeployStatus = 'awaiting_approval'`, pageSize: PARKED_SAMPLE })) {
+    parked.push({ workflowId: run.workflowId, runId: run.runId });
+    if (parked.length >= PARKED_SAMPLE) break;
+  }
+  await forEachLimited(parked, options.concurrency ?? 8, learnStickyQueue);
+  await forEachLimited(executions, options.concurrency ?? 8, resetSticky);
+  result.stickyQueues = [...deadStickyQueues];
   return result;
 }
 
 /**
- * A worker's start: records itself, and takes over from the dead predecessors on this host (run
- * it before the worker polls: a run it had already picked up would otherwise be taken off its
- * sticky queue and replayed for nothing). Never fails the start: a takeover that fails leaves
- * the tasks to their timeouts. `forget` on a clean shutdown.
+ * Takes the workflow tasks already queued on the dead workers' sticky queues back to the task
+ * queue (see `drainStickyQueue`); returns how many. Runs while the new worker polls: an empty
+ * queue is only known after a long poll's shortest wait (Temporal refuses less than about 2 s).
+ */
+export async function drainStickyQueues(client: Client, options: { stickyQueues: readonly string[]; taskQueue: string; self: string }): Promise<number> {
+  const drained = await Promise.all(options.stickyQueues.map((queue) => drainStickyQueue(client, queue, options.taskQueue, options.self)));
+  return drained.reduce((a, b) => a + b, 0);
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, async () => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) await work(next);
+  }));
+}
+
+/** The sticky queue the run's newest workflow tasks were put on, if any (its newest events, read backwards). */
+async function lastStickyQueue(client: Client, execution: { workflowId: string; runId: string }): Promise<string | undefined> {
+  const { history } = await client.workflowService.getWorkflowExecutionHistoryReverse({ namespace: client.options.namespace, execution, maximumPageSize: 20 });
+  for (const event of history?.events ?? []) {
+    const queue = event.workflowTaskScheduledEventAttributes?.taskQueue;
+    if (queue?.kind === temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY && queue.name) return queue.name;
+  }
+  return undefined;
+}
+
+/**
+ * Takes the workflow tasks waiting on a dead worker's sticky queue, until it is empty, and fails
+ * each with the cause Temporal's SDKs use for a sticky task they cannot serve
+ * (RESET_STICKY_TASK_QUEUE): the server schedules the task again on the task queue at once,
+ * instead of at the sticky timeout. This also frees the tasks of parked runs that a decision woke
+ * while no worker lived, which the listing skips. A poll waits at most 3 s for a task.
+ */
+async function drainStickyQueue(client: Client, stickyQueue: string, normalName: string, identity: string): Promise<number> {
+  const { namespace } = client.options;
+  let drained = 0;
+  for (let polls = 0; polls < MAX_STICKY_POLLS; polls++) {
+    let taskToken: Uint8Array | null | undefined;
+    try {
+      ({ taskToken } = await client.connection.withDeadline(Date.now() + 3_000, () =>
+        client.workflowService.pollWorkflowTaskQueue({
+          namespace,
+          identity,
+          taskQueue: { name: stickyQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY, normalName },
+        }),
+      ));
+    } catch {
+      return drained; // nothing left on it (the poll's deadline passed)
+    }
+    if (!taskToken?.length) return drained;
+    try {
+      await client.workflowService.respondWorkflowTaskFailed({
+        namespace,
+        identity,
+        taskToken,
+        cause: temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
+      });
+      drained += 1;
+    } catch {
+      // The run moved on meanwhile; its task is Temporal's again either way.
+    }
+  }
+  return drained;
+}
+
+/**
+ * A worker's start: records itself, and takes over from the dead predecessors on this host. Await
+ * it before the worker polls: a run the worker had already picked up would otherwise be taken off
+ * its sticky queue and replayed for nothing. The tasks queued on dead sticky queues are drained
+ * afterwards, while the worker polls (`settled`), and one line reports it all. Never fails the
+ * start: a takeover that fails leaves the tasks to their timeouts. `forget` on a clean shutdown.
  */
 export async function takeOverFromDeadPredecessors(
   client: Client,
   options: { dataDir: string; taskQueue: string; identity: string; log: (message: string, fields: Record<string, unknown>) => void },
-): Promise<{ forget(): void }> {
+): Promise<{ forget(): void; settled: Promise<void> }> {
   const records = new WorkerRecords(options.dataDir, options.taskQueue);
   const self: WorkerRecord = { identity: options.identity, pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   const dead = records.deadPredecessors(self);
   records.register(self);
-  const forget = { forget: () => records.forget(self.identity) };
-  if (dead.length === 0) return forget;
+  const forget = (): void => records.forget(self.identity);
+  if (dead.length === 0) return { forget, settled: Promise.resolve() };
   const started = Date.now();
   const predecessors = dead.map((d) => d.identity);
+  let taken: TakeoverResult;
   try {
-    const result = await takeOverTasks(client, { taskQueue: options.taskQueue, dead: new Set(predecessors), self: self.identity });
+    taken = await takeOverTasks(client, { taskQueue: options.taskQueue, dead: new Set(predecessors), self: self.identity });
     for (const d of dead) records.forget(d.identity);
-    options.log('took over from a dead predecessor', { predecessors, ...result, ms: Date.now() - started });
   } catch (error) {
     options.log('could not take over from a dead predecessor; its tasks resume at their timeouts', { predecessors, error: String(error) });
+    return { forget, settled: Promise.resolve() };
   }
-  return forget;
+  const beforePollMs = Date.now() - started;
+  const { stickyQueues, ...counts } = taken;
+  const settled = drainStickyQueues(client, { stickyQueues, taskQueue: options.taskQueue, self: self.identity })
+    .catch(() => 0)
+    .then((stickyTasks) => options.log('took over from a dead predecessor', { predecessors, ...counts, stickyTasks, beforePollMs, ms: Date.now() - started }));
+  return { forget, settled };
 }
 
 /** Whether the attempt's heartbeat or start-to-close timeout fires within `marginMs` of `now`. */

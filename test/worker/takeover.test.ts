@@ -1,7 +1,9 @@
 /**
  * Restart in place (ADR 17): a worker that starts where a dead one ran hands the dead worker's
  * activity attempts back at once (failed by id as `WorkerEnded`) instead of waiting for their
- * heartbeat timeout; a worker that may still be alive is never taken over.
+ * heartbeat timeout, and takes the workflow tasks queued on the dead worker's sticky queue back to
+ * the task queue instead of waiting for the sticky timeout; a worker that may still be alive is
+ * never taken over.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { withFileLock } from '../../activities/adapters/gitops/lock';
 import { newWorkerIdentity, WORKER_ENDED, WorkerRecords, type WorkerRecord } from '../../workers/takeover';
+import { trivyReport } from '../helpers/fixtures';
 import { workerProcesses } from '../helpers/worker-processes';
+import { DeployStatus } from '../../shared/search-attributes';
 import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
 import { temporal } from '@temporalio/proto';
 
@@ -63,9 +67,10 @@ describe('a worker restarted in place', () => {
     throw new Error(`timed out waiting for ${what}\n${workers.tail(40)}`);
   }
 
-  async function deploy(service: string): Promise<{ deploymentId: string; runId: string }> {
+  async function deploy(service: string, environment = 'dev'): Promise<{ deploymentId: string; runId: string }> {
     const image = `registry.example.com/payments/${service}:1.0.0@${uniqueDigest()}`;
-    const started = await platform.http('POST', '/v1/deployments', deploymentBody({ service, image, route: { host: `${service}.payments.example.com`, path: '/' } }));
+    const body = deploymentBody({ service, environment, image, route: { host: `${service}.payments.example.com`, path: '/' }, ...(environment === 'dev' ? {} : { scanReport: trivyReport(image) }) });
+    const started = await platform.http('POST', '/v1/deployments', body);
     assert.equal(started.status, 202, JSON.stringify(started.body));
     return started.body as { deploymentId: string; runId: string };
   }
@@ -113,6 +118,32 @@ describe('a worker restarted in place', () => {
       assert.ok(stuck.lastWorkerIdentity, 'Temporal recorded which worker ran the attempt');
     } finally {
       release();
+      await workers.kill(worker);
+    }
+  });
+
+  it('when an approval reaches a parked run while no worker lives, then the next worker takes its task off the dead worker’s sticky queue', { timeout: 240_000 }, async () => {
+    let worker = workers.start('worker-3');
+    try {
+      const run = await deploy('takeover-parked', 'staging');
+      const waiting = await platform.waitForStatus(run.deploymentId, 'awaiting_approval', 90_000);
+      // The wait must be recorded on the server (the webhook finds the run by it) before the kill.
+      await until('the wait to be recorded', async () => ((await platform.client.workflow.getHandle(run.deploymentId).describe()).typedSearchAttributes.get(DeployStatus) === 'awaiting_approval' ? true : undefined));
+      await workers.kill(worker);
+
+      // The decision's workflow task is queued on the dead worker's sticky queue.
+      const approved = await platform.simulator('approve', waiting.change!.number, 'ops.olga');
+      assert.equal(approved.body.webhook.status, 202, JSON.stringify(approved.body.webhook));
+      worker = workers.start('worker-4');
+      await until('worker-4 to take over', async () => (/took over from a dead predecessor .*stickyTasks=[1-9]/.test(workers.tail(400)) ? true : undefined));
+
+      assert.equal((await platform.waitForStatus(run.deploymentId, 'succeeded', 90_000)).approval.approver, 'ops.olga');
+      const events = (await platform.client.workflow.getHandle(run.deploymentId, run.runId).fetchHistory()).events ?? [];
+      const handedBack = events.filter((e) => e.workflowTaskFailedEventAttributes?.cause === temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE);
+      assert.equal(handedBack.length, 1, 'the queued task was taken and handed back once');
+      const stickyTimeouts = events.filter((e) => e.workflowTaskTimedOutEventAttributes?.timeoutType === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START);
+      assert.equal(stickyTimeouts.length, 0, 'no task waited for the sticky timeout');
+    } finally {
       await workers.kill(worker);
     }
   });
