@@ -25,6 +25,9 @@ import { temporal } from '@temporalio/proto';
 /** Parked runs read to learn the dead workers' sticky queues (any run a worker served names its queue). */
 const PARKED_SAMPLE = 20;
 
+/** Concurrent polls on one dead sticky queue while it is drained. */
+const STICKY_POLLERS = 8;
+
 /** A bound on the tasks taken from one dead sticky queue (it holds at most the dead worker's cache). */
 const MAX_STICKY_POLLS = 10_000;
 
@@ -182,7 +185,7 @@ export async function takeOverTasks(
       // The run closed meanwhile.
     }
   };
-  await forEachLimited(executions, options.concurrency ?? 8, one);
+  await forEachLimited(executions, options.concurrency ?? 16, one);
   // A decision that reached a parked run while no worker lived queued a task on the dead worker's
   // sticky queue too. Parked runs are not described, but the newest few name that queue.
   const parked: { workflowId: string; runId: string }[] = [];
@@ -190,8 +193,8 @@ export async function takeOverTasks(
     parked.push({ workflowId: run.workflowId, runId: run.runId });
     if (parked.length >= PARKED_SAMPLE) break;
   }
-  await forEachLimited(parked, options.concurrency ?? 8, learnStickyQueue);
-  await forEachLimited(executions, options.concurrency ?? 8, resetSticky);
+  await forEachLimited(parked, options.concurrency ?? 16, learnStickyQueue);
+  await forEachLimited(executions, options.concurrency ?? 16, resetSticky);
   result.stickyQueues = [...deadStickyQueues];
   return result;
 }
@@ -233,32 +236,38 @@ async function lastStickyQueue(client: Client, execution: { workflowId: string; 
 async function drainStickyQueue(client: Client, stickyQueue: string, normalName: string, identity: string): Promise<number> {
   const { namespace } = client.options;
   let drained = 0;
-  for (let polls = 0; polls < MAX_STICKY_POLLS; polls++) {
-    let taskToken: Uint8Array | null | undefined;
-    try {
-      ({ taskToken } = await client.connection.withDeadline(Date.now() + 3_000, () =>
-        client.workflowService.pollWorkflowTaskQueue({
+  let polls = 0;
+  /** One poller: takes tasks until the queue answers empty. */
+  const poller = async (): Promise<void> => {
+    while (polls++ < MAX_STICKY_POLLS) {
+      let taskToken: Uint8Array | null | undefined;
+      try {
+        ({ taskToken } = await client.connection.withDeadline(Date.now() + 3_000, () =>
+          client.workflowService.pollWorkflowTaskQueue({
+            namespace,
+            identity,
+            taskQueue: { name: stickyQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY, normalName },
+          }),
+        ));
+      } catch {
+        return; // nothing left on it (the poll's deadline passed)
+      }
+      if (!taskToken?.length) return;
+      try {
+        await client.workflowService.respondWorkflowTaskFailed({
           namespace,
           identity,
-          taskQueue: { name: stickyQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY, normalName },
-        }),
-      ));
-    } catch {
-      return drained; // nothing left on it (the poll's deadline passed)
+          taskToken,
+          cause: temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
+        });
+        drained += 1;
+      } catch {
+        // The run moved on meanwhile; its task is Temporal's again either way.
+      }
     }
-    if (!taskToken?.length) return drained;
-    try {
-      await client.workflowService.respondWorkflowTaskFailed({
-        namespace,
-        identity,
-        taskToken,
-        cause: temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
-      });
-      drained += 1;
-    } catch {
-      // The run moved on meanwhile; its task is Temporal's again either way.
-    }
-  }
+  };
+  // Several at once: each task waits out its sticky timeout while it stays queued.
+  await Promise.all(Array.from({ length: STICKY_POLLERS }, poller));
   return drained;
 }
 
@@ -293,7 +302,7 @@ export async function takeOverFromDeadPredecessors(
   const { stickyQueues, ...counts } = taken;
   const settled = drainStickyQueues(client, { stickyQueues, taskQueue: options.taskQueue, self: self.identity })
     .catch(() => 0)
-    .then((stickyTasks) => options.log('took over from a dead predecessor', { predecessors, ...counts, stickyTasks, beforePollMs, ms: Date.now() - started }));
+    .then((stickyTasks) => options.log('took over from a dead predecessor', { predecessors, ...counts, stickyQueues: stickyQueues.length, stickyTasks, beforePollMs, ms: Date.now() - started }));
   return { forget, settled };
 }
 

@@ -44,11 +44,17 @@ interface Progress {
 async function firstProgressAfter(client: Client, run: Tracked, since: number): Promise<Progress> {
   const { events } = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
   const heldBy: string[] = [];
+  let scheduledAt: number | undefined;
   for (const event of events ?? []) {
     const at = event.eventTime?.seconds === undefined || event.eventTime.seconds === null ? undefined : Number(event.eventTime.seconds) * 1000 + Math.floor((event.eventTime.nanos ?? 0) / 1e6);
+    if (event.workflowTaskScheduledEventAttributes) scheduledAt = at;
     if (at === undefined || at <= since) continue;
     const timedOut = event.workflowTaskTimedOutEventAttributes?.timeoutType;
-    if (timedOut !== undefined && timedOut !== null) heldBy.push(timedOut === 1 ? 'workflow task start-to-close' : timedOut === 2 ? 'sticky schedule-to-start' : `workflow task timeout ${timedOut}`);
+    if (timedOut !== undefined && timedOut !== null) {
+      // A sticky task scheduled after the kill waited on the new worker's own sticky queue.
+      const onNewWorker = timedOut === 2 && scheduledAt !== undefined && scheduledAt > since;
+      heldBy.push(timedOut === 1 ? 'workflow task start-to-close' : timedOut === 2 ? `sticky schedule-to-start (${onNewWorker ? 'new' : 'dead'} worker's queue)` : `workflow task timeout ${timedOut}`);
+    }
     if (event.workflowTaskCompletedEventAttributes || event.activityTaskCompletedEventAttributes) return { at, heldBy };
   }
   return { heldBy };
