@@ -95,6 +95,39 @@ const RELEASES: Release[] = [
       { name: 'landing-zone-decommission-prod-approved', workflowType: LZ_DECOMMISSION, story: 'with prod, approved; succeeded', lastEvent: COMPLETED },
     ],
   },
+  {
+    commit: 'ba64dcd',
+    about: 'deploy lanes, the approval sweeper (patch approval-sweep: waiting runs schedule nothing), runs leaving their lane before their final status (patch leave-lane-before-final-status)',
+    cases: [
+      { name: 'deploy-dev-no-approval', workflowType: DEPLOY, story: 'dev, no approval (standard change); succeeded', lastEvent: COMPLETED },
+      { name: 'deploy-staging-approved-webhook', workflowType: DEPLOY, story: 'staging, approved in ServiceNow, webhook → API → update, verified; succeeded', lastEvent: COMPLETED },
+      { name: 'deploy-staging-approved-signal', workflowType: DEPLOY, story: 'staging, webhook lost, the decision signalled and verified in ServiceNow; succeeded', lastEvent: COMPLETED },
+      { name: 'deploy-staging-approved-poll', workflowType: DEPLOY, story: 'staging, webhook lost, prompted by the approval sweeper; succeeded', lastEvent: COMPLETED },
+      { name: 'deploy-staging-rejected-webhook', workflowType: DEPLOY, story: 'staging, rejected in ServiceNow; ended rejected', lastEvent: FAILED },
+      { name: 'deploy-hurry-expired', workflowType: DEPLOY, story: 'nobody approved within the 3 s deadline; ended expired', lastEvent: FAILED },
+      { name: 'deploy-recheck-rescanned', workflowType: DEPLOY, story: 'approved after the scan grew too old: scanned again, then deployed', lastEvent: COMPLETED },
+      { name: 'deploy-staging-cancelled-awaiting-approval', workflowType: DEPLOY, story: 'cancelled while awaiting approval', lastEvent: CANCELED },
+      { name: 'deploy-dev-rolled-back', workflowType: DEPLOY, story: 'the mesh commit refused after the deploy: the deploy reverted; rolled_back', lastEvent: FAILED },
+      { name: 'deploy-dev-cancelled-while-deploying', workflowType: DEPLOY, story: 'cancelled while the mesh was being applied: applied steps undone', lastEvent: CANCELED },
+      { name: 'deploy-prod-scan-violation', workflowType: DEPLOY, story: 'a HIGH finding for prod: failed before any side effect', lastEvent: FAILED },
+      { name: 'deploy-staging-awaiting-approval', workflowType: DEPLOY, story: 'still waiting for approval: the deadline timer only', lastEvent: TIMER_STARTED },
+      { name: 'landing-zone-create-dev', workflowType: LZ_CREATE, story: 'dev and staging, no approval; succeeded', lastEvent: COMPLETED },
+      { name: 'landing-zone-create-prod-approved', workflowType: LZ_CREATE, story: 'with prod, approved; succeeded', lastEvent: COMPLETED },
+      { name: 'landing-zone-create-prod-rejected', workflowType: LZ_CREATE, story: 'with prod, rejected', lastEvent: FAILED },
+      { name: 'landing-zone-create-expired', workflowType: LZ_CREATE, story: 'nobody approved within the 3 s deadline; expired', lastEvent: FAILED },
+      { name: 'landing-zone-create-cancelled-awaiting-approval', workflowType: LZ_CREATE, story: 'cancelled while awaiting approval', lastEvent: CANCELED },
+      { name: 'landing-zone-create-rolled-back', workflowType: LZ_CREATE, story: 'source repository name taken: created resources undone; rolled_back', lastEvent: FAILED },
+      { name: 'landing-zone-create-awaiting-approval', workflowType: LZ_CREATE, story: 'still waiting for approval', lastEvent: TIMER_STARTED },
+      { name: 'landing-zone-update-add-environment', workflowType: LZ_UPDATE, story: 'staging added, no approval; succeeded', lastEvent: COMPLETED },
+      { name: 'landing-zone-update-quota', workflowType: LZ_UPDATE, story: 'quota changed in every namespace; succeeded', lastEvent: COMPLETED },
+      { name: 'landing-zone-update-prod-approved', workflowType: LZ_UPDATE, story: 'prod added, approved; succeeded', lastEvent: COMPLETED },
+      { name: 'landing-zone-update-rolled-back', workflowType: LZ_UPDATE, story: 'the dev quota commit refused: both namespace steps undone; rolled_back', lastEvent: FAILED },
+      { name: 'landing-zone-update-awaiting-approval', workflowType: LZ_UPDATE, story: 'prod added, still waiting for approval', lastEvent: TIMER_STARTED },
+      { name: 'landing-zone-decommission-refused-in-use', workflowType: LZ_DECOMMISSION, story: 'a service deployed, not forced: refused, the freeze undone', lastEvent: FAILED },
+      { name: 'landing-zone-decommission-forced', workflowType: LZ_DECOMMISSION, story: 'forced: everything removed; succeeded', lastEvent: COMPLETED },
+      { name: 'landing-zone-decommission-prod-approved', workflowType: LZ_DECOMMISSION, story: 'with prod, approved; succeeded', lastEvent: COMPLETED },
+    ],
+  },
 ];
 
 interface JsonEvent {
@@ -134,6 +167,20 @@ function patchIds(history: JsonHistory): string[] {
   });
 }
 
+/**
+ * Turns the `patch` marker into a deprecated marker of another patch, which replay skips: to the
+ * code, the run never recorded `patch`, so `patched()` answers false as for a run from before it.
+ */
+function withoutPatchMarker(history: JsonHistory, patch: string): void {
+  for (const event of history.events) {
+    const payload = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0];
+    if (!payload?.data) continue;
+    const data = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as { id: string };
+    if (data.id === patch) payload.data = Buffer.from(JSON.stringify({ id: 'some-other-patch', deprecated: true })).toString('base64');
+  }
+  assert.ok(!patchIds(history).includes(patch));
+}
+
 before(() => {
   quietWorkerRuntime();
 });
@@ -165,7 +212,9 @@ describe('replaying runs of earlier releases with the current workflow code', ()
 });
 
 describe('the replay suite detects non-deterministic changes (negative controls)', () => {
-  const newest = RELEASES.at(-1) as Release;
+  /** The controls below were written against this release's histories (the approval-verified marker with the poller after it). */
+  const newest = RELEASES.find((r) => r.commit === 'f949d99') as Release;
+  const latest = RELEASES.at(-1) as Release;
 
   it('when a recorded run scheduled an activity the code no longer calls at that point, then replay fails with a DeterminismViolationError', async () => {
     const { json } = readFixture(newest.commit, 'deploy-dev-no-approval');
@@ -178,14 +227,7 @@ describe('the replay suite detects non-deterministic changes (negative controls)
   it('when a run recorded with the approval-verified patch is replayed as if the marker were absent, then the old branch diverges and replay fails', async () => {
     const { json } = readFixture(newest.commit, 'deploy-staging-approved-webhook');
     assert.ok(patchIds(json).includes('approval-verified'), 'the run took the patched branch');
-    // The marker becomes a deprecated one of another patch, which replay skips: to the code, this
-    // run never recorded `approval-verified`, so `patched()` answers false as for a run from before.
-    for (const event of json.events) {
-      const payload = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0];
-      if (!payload?.data) continue;
-      const data = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as { id: string };
-      if (data.id === 'approval-verified') payload.data = Buffer.from(JSON.stringify({ id: 'some-other-patch', deprecated: true })).toString('base64');
-    }
+    withoutPatchMarker(json, 'approval-verified');
     assert.ok(!patchIds(json).includes('approval-verified'));
     // The pre-verification branch (no approval-polling marker either, so no poller) starts the
     // deadline timer where the run scheduled pollChangeVerdict.
@@ -194,6 +236,13 @@ describe('the replay suite detects non-deterministic changes (negative controls)
       assert.match(error.message, /Timer machine does not handle this event: HistoryEvent\(id: \d+, ActivityTaskScheduled\)/);
       return true;
     });
+  });
+
+  it('when a run recorded with leave-lane-before-final-status is replayed as if the marker were absent, then the old order (final status, then leave) diverges and replay fails', async () => {
+    const { json } = readFixture(latest.commit, 'deploy-dev-no-approval');
+    assert.ok(patchIds(json).includes('leave-lane-before-final-status'), 'the run took the patched branch');
+    withoutPatchMarker(json, 'leave-lane-before-final-status');
+    await assert.rejects(replay(json, 'altered: no leave-lane-before-final-status marker'), DeterminismViolationError);
   });
 
   it('when the previous release is replayed, then its runs take the pre-patch branch: they carry no approval-verified marker', () => {
