@@ -127,7 +127,7 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_WORKFLOW_TASK_TIMEOUT: z
     .string()
-    .default('3s')
+    .default('5s')
     .transform((text, ctx) => {
       try {
         const ms = parseDuration(text);

@@ -160,9 +160,9 @@ clusters:
     assert.throws(() => loadConfig({ ...base(dir), SERVICENOW_POLL_INTERVAL: 'often' }, 'worker'), /SERVICENOW_POLL_INTERVAL.*not a duration/);
   });
 
-  it('when the workflow task timeout is set, then it is a duration between 1s and 120s (default 3s)', () => {
+  it('when the workflow task timeout is set, then it is a duration between 1s and 120s (default 5s)', () => {
     const dir = tempDir();
-    assert.equal(loadConfig(base(dir), 'api').temporal.workflowTaskTimeoutMs, 3_000);
+    assert.equal(loadConfig(base(dir), 'api').temporal.workflowTaskTimeoutMs, 5_000);
     assert.equal(loadConfig({ ...base(dir), TEMPORAL_WORKFLOW_TASK_TIMEOUT: '10s' }, 'worker').temporal.workflowTaskTimeoutMs, 10_000);
     assert.throws(() => loadConfig({ ...base(dir), TEMPORAL_WORKFLOW_TASK_TIMEOUT: '500ms' }, 'api'), /TEMPORAL_WORKFLOW_TASK_TIMEOUT.*between 1s and 120s/);
     assert.throws(() => loadConfig({ ...base(dir), TEMPORAL_WORKFLOW_TASK_TIMEOUT: '5m' }, 'api'), /TEMPORAL_WORKFLOW_TASK_TIMEOUT.*between 1s and 120s/);
