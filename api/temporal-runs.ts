@@ -298,8 +298,9 @@ export class TemporalRuns {
 
   /**
    * The deployment runs of `project` still open (a decommission refuses while there are any). A run
-   * that has recorded its final status is not counted: what remains of it is bookkeeping (leaving
-   * its deploy lane), and its status already reads `succeeded` to the user who decommissions next.
+   * that has recorded its final status is not counted: it is closing (runs started before the
+   * `leave-lane-before-final-status` patch still leave their deploy lane after it), and its status
+   * already reads final to the user who decommissions next.
    */
   async openDeployments(project: string): Promise<{ workflowId: string; runId: string }[]> {
     const ended = TERMINAL_STATUSES.map(queryValue).join(', ');

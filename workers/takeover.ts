@@ -121,10 +121,10 @@ export interface TakeoverResult {
 }
 
 /**
- * Hands back the tasks the `dead` workers held on `taskQueue`: their activity attempts (failed by
- * id), the workflow tasks queued on their sticky queues (taken and failed back), and every open
- * run's stickiness. Runs parked for approval hold no activity, so they are not described; the
- * newest few are read only to learn the dead sticky queues. An activity whose timeout is about to
+ * Hands back what the `dead` workers held on `taskQueue`, before the new worker polls: their
+ * activity attempts (failed by id) and every open run's stickiness; and names their sticky queues
+ * for `drainStickyQueues`, which runs once the worker polls. Runs parked for approval hold no
+ * activity, so they are not described; the newest few are read only to learn the sticky queues. An activity whose timeout is about to
  * fire anyway is left to it: failing it by id after Temporal has started its next attempt would
  * fail that one instead.
  */
@@ -166,7 +166,10 @@ export async function takeOverTasks(
     }
     await learnStickyQueue(execution);
   };
-  /** Notes the dead worker's sticky queue if the run's newest workflow tasks went there. */
+  /**
+   * Notes the dead worker's sticky queue if the run's newest workflow tasks went there. The SDK
+   * names a worker's sticky queue `<worker identity>-<random>`, as the histories show.
+   */
   const learnStickyQueue = async (execution: { workflowId: string; runId: string }): Promise<void> => {
     const queue = await lastStickyQueue(client, execution).catch(() => undefined);
     if (queue && [...options.dead].some((identity) => queue.startsWith(`${identity}-`))) deadStickyQueues.add(queue);
