@@ -28,6 +28,13 @@ const PARKED_SAMPLE = 20;
 /** Concurrent polls on one dead sticky queue while it is drained. */
 const STICKY_POLLERS = 8;
 
+/**
+ * How long the drain is worth it: a task queued on a dead sticky queue moves to the task queue by
+ * itself after the worker's sticky schedule-to-start timeout (the SDK's default, 10 s, which this
+ * worker keeps). Past that, draining only competes with Temporal doing the same.
+ */
+const STICKY_TIMEOUT_MS = 10_000;
+
 /** A bound on the tasks taken from one dead sticky queue (it holds at most the dead worker's cache). */
 const MAX_STICKY_POLLS = 10_000;
 
@@ -208,7 +215,8 @@ export async function takeOverTasks(
  * queue is only known after a long poll's shortest wait (Temporal refuses less than about 2 s).
  */
 export async function drainStickyQueues(client: Client, options: { stickyQueues: readonly string[]; taskQueue: string; self: string }): Promise<number> {
-  const drained = await Promise.all(options.stickyQueues.map((queue) => drainStickyQueue(client, queue, options.taskQueue, options.self)));
+  const until = Date.now() + STICKY_TIMEOUT_MS;
+  const drained = await Promise.all(options.stickyQueues.map((queue) => drainStickyQueue(client, queue, options.taskQueue, options.self, until)));
   return drained.reduce((a, b) => a + b, 0);
 }
 
@@ -234,15 +242,17 @@ async function lastStickyQueue(client: Client, execution: { workflowId: string; 
  * each with the cause Temporal's SDKs use for a sticky task they cannot serve
  * (RESET_STICKY_TASK_QUEUE): the server schedules the task again on the task queue at once,
  * instead of at the sticky timeout. This also frees the tasks of parked runs that a decision woke
- * while no worker lived, which the listing skips. A poll waits at most 3 s for a task.
+ * while no worker lived, which the listing skips. A poll waits at most 3 s for a task, and the
+ * drain stops when every task still queued there would have moved by its sticky timeout anyway
+ * (a resume of 500 runs: 495 tasks drained over 73 s, most of them later than the timeout).
  */
-async function drainStickyQueue(client: Client, stickyQueue: string, normalName: string, identity: string): Promise<number> {
+async function drainStickyQueue(client: Client, stickyQueue: string, normalName: string, identity: string, until: number): Promise<number> {
   const { namespace } = client.options;
   let drained = 0;
   let polls = 0;
   /** One poller: takes tasks until the queue answers empty. */
   const poller = async (): Promise<void> => {
-    while (polls++ < MAX_STICKY_POLLS) {
+    while (polls++ < MAX_STICKY_POLLS && Date.now() < until) {
       let taskToken: Uint8Array | null | undefined;
       try {
         ({ taskToken } = await client.connection.withDeadline(Date.now() + 3_000, () =>
