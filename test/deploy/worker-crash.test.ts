@@ -22,17 +22,6 @@ after(async () => {
   await platform.stop();
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}\n${workers.tail(40)}`);
-}
-
-
 it('when the worker is killed mid-run three times, then a new worker finishes the run with one change and one commit per step', { timeout: 240_000 }, async () => {
   const repo = new GitOpsRepo(platform.config.gitops.repoDir);
   const image = `registry.example.com/payments/durable:2.0.0@${uniqueDigest()}`;
@@ -42,7 +31,7 @@ it('when the worker is killed mid-run three times, then a new worker finishes th
 
   // 1. Kill the worker the moment the change exists: the openChange activity may not have reported back.
   let worker = workers.start('worker-1');
-  await until('the change to be opened', async () => ((await platform.changesOfRun(runId)).length > 0 ? true : undefined));
+  await workers.until('the change to be opened', async () => ((await platform.changesOfRun(runId)).length > 0 ? true : undefined));
   await workers.kill(worker);
 
   // 2. A new worker picks the run up; kill it again while the run waits for approval.
@@ -50,7 +39,7 @@ it('when the worker is killed mid-run three times, then a new worker finishes th
   const waiting = await platform.waitForStatus(deploymentId, 'awaiting_approval', 90_000);
   // The query answers from the worker's memory; wait until the server has the wait recorded too
   // (search attributes the webhook finds the run by), or the kill could lose that workflow task.
-  await until('the wait to be recorded', async () => {
+  await workers.until('the wait to be recorded', async () => {
     const description = await platform.client.workflow.getHandle(deploymentId).describe();
     return description.typedSearchAttributes.get(DeployStatus) === 'awaiting_approval' && description.typedSearchAttributes.get(ChangeNumber) ? true : undefined;
   });
@@ -60,7 +49,7 @@ it('when the worker is killed mid-run three times, then a new worker finishes th
   const approved = await platform.simulator('approve', waiting.change!.number, 'ops.olga');
   assert.equal(approved.body.webhook.status, 202, JSON.stringify(approved.body.webhook));
   worker = workers.start('worker-3');
-  await until('the deploy commit', () => (repo.commitsWithTrailer('Platform-Run', runId).length > 0 ? true : undefined));
+  await workers.until('the deploy commit', () => (repo.commitsWithTrailer('Platform-Run', runId).length > 0 ? true : undefined));
   await workers.kill(worker);
 
   // 4. The last worker finishes the run.

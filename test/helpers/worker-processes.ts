@@ -15,6 +15,8 @@ export interface WorkerProcesses {
   killAll(): Promise<void>;
   /** The last `lines` lines the workers printed. */
   tail(lines: number): string;
+  /** Polls `probe` until it gives a value; on timeout, fails naming `what`, with the workers' last lines. */
+  until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs?: number, everyMs?: number): Promise<T>;
 }
 
 export function workerProcesses(env: () => Record<string, string>): WorkerProcesses {
@@ -47,5 +49,14 @@ export function workerProcesses(env: () => Record<string, string>): WorkerProces
       for (const child of children) await kill(child);
     },
     tail: (lines) => output.slice(-lines).join('\n'),
+    async until(what, probe, timeoutMs = 90_000, everyMs = 20) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const value = await probe();
+        if (value !== undefined) return value;
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+      throw new Error(`timed out waiting for ${what}\n${output.slice(-40).join('\n')}`);
+    },
   };
 }

@@ -48,6 +48,43 @@ interface Release {
   cases: Case[];
 }
 
+/** The 27 scenarios `scripts/record-histories.ts` records, as recorded at f949d99. */
+const RECORDED_SCENARIOS: Case[] = [
+  { name: 'deploy-dev-no-approval', workflowType: DEPLOY, story: 'dev, no approval (standard change); succeeded', lastEvent: COMPLETED },
+  { name: 'deploy-staging-approved-webhook', workflowType: DEPLOY, story: 'staging, approved in ServiceNow, webhook → API → update, verified; succeeded', lastEvent: COMPLETED },
+  { name: 'deploy-staging-approved-signal', workflowType: DEPLOY, story: 'staging, webhook lost, the decision signalled and verified in ServiceNow; succeeded', lastEvent: COMPLETED },
+  { name: 'deploy-staging-approved-poll', workflowType: DEPLOY, story: 'staging, webhook lost, learnt by the poller; succeeded', lastEvent: COMPLETED },
+  { name: 'deploy-staging-rejected-webhook', workflowType: DEPLOY, story: 'staging, rejected in ServiceNow; ended rejected', lastEvent: FAILED },
+  { name: 'deploy-hurry-expired', workflowType: DEPLOY, story: 'nobody approved within the 3 s deadline; ended expired', lastEvent: FAILED },
+  { name: 'deploy-recheck-rescanned', workflowType: DEPLOY, story: 'approved after the scan grew too old: scanned again, then deployed', lastEvent: COMPLETED },
+  { name: 'deploy-staging-cancelled-awaiting-approval', workflowType: DEPLOY, story: 'cancelled while awaiting approval', lastEvent: CANCELED },
+  { name: 'deploy-dev-rolled-back', workflowType: DEPLOY, story: 'the mesh commit refused after the deploy: the deploy reverted; rolled_back', lastEvent: FAILED },
+  { name: 'deploy-dev-cancelled-while-deploying', workflowType: DEPLOY, story: 'cancelled while the mesh was being applied: applied steps undone', lastEvent: CANCELED },
+  { name: 'deploy-prod-scan-violation', workflowType: DEPLOY, story: 'a HIGH finding for prod: failed before any side effect', lastEvent: FAILED },
+  { name: 'deploy-staging-awaiting-approval', workflowType: DEPLOY, story: 'still waiting for approval: poller and deadline timer', lastEvent: TIMER_STARTED },
+  { name: 'landing-zone-create-dev', workflowType: LZ_CREATE, story: 'dev and staging, no approval; succeeded', lastEvent: COMPLETED },
+  { name: 'landing-zone-create-prod-approved', workflowType: LZ_CREATE, story: 'with prod, approved; succeeded', lastEvent: COMPLETED },
+  { name: 'landing-zone-create-prod-rejected', workflowType: LZ_CREATE, story: 'with prod, rejected', lastEvent: FAILED },
+  { name: 'landing-zone-create-expired', workflowType: LZ_CREATE, story: 'nobody approved within the 3 s deadline; expired', lastEvent: FAILED },
+  { name: 'landing-zone-create-cancelled-awaiting-approval', workflowType: LZ_CREATE, story: 'cancelled while awaiting approval', lastEvent: CANCELED },
+  { name: 'landing-zone-create-rolled-back', workflowType: LZ_CREATE, story: 'source repository name taken: created resources undone; rolled_back', lastEvent: FAILED },
+  { name: 'landing-zone-create-awaiting-approval', workflowType: LZ_CREATE, story: 'still waiting for approval', lastEvent: TIMER_STARTED },
+  { name: 'landing-zone-update-add-environment', workflowType: LZ_UPDATE, story: 'staging added, no approval; succeeded', lastEvent: COMPLETED },
+  { name: 'landing-zone-update-quota', workflowType: LZ_UPDATE, story: 'quota changed in every namespace; succeeded', lastEvent: COMPLETED },
+  { name: 'landing-zone-update-prod-approved', workflowType: LZ_UPDATE, story: 'prod added, approved; succeeded', lastEvent: COMPLETED },
+  { name: 'landing-zone-update-rolled-back', workflowType: LZ_UPDATE, story: 'the dev quota commit refused: both namespace steps undone; rolled_back', lastEvent: FAILED },
+  { name: 'landing-zone-update-awaiting-approval', workflowType: LZ_UPDATE, story: 'prod added, still waiting for approval', lastEvent: TIMER_STARTED },
+  { name: 'landing-zone-decommission-refused-in-use', workflowType: LZ_DECOMMISSION, story: 'a service deployed, not forced: refused, the freeze undone', lastEvent: FAILED },
+  { name: 'landing-zone-decommission-forced', workflowType: LZ_DECOMMISSION, story: 'forced: everything removed; succeeded', lastEvent: COMPLETED },
+  { name: 'landing-zone-decommission-prod-approved', workflowType: LZ_DECOMMISSION, story: 'with prod, approved; succeeded', lastEvent: COMPLETED },
+];
+
+/** Where the runs of ba64dcd differ from f949d99's: waiting runs are prompted by the approval sweeper. */
+const SWEEPER_STORIES: Record<string, string> = {
+  'deploy-staging-approved-poll': 'staging, webhook lost, prompted by the approval sweeper; succeeded',
+  'deploy-staging-awaiting-approval': 'still waiting for approval: the deadline timer only',
+};
+
 /** Every release folder, and each fixture in it. A new folder must be listed here (the first test checks). */
 const RELEASES: Release[] = [
   {
@@ -65,68 +102,13 @@ const RELEASES: Release[] = [
   {
     commit: 'f949d99',
     about: 'decisions verified in ServiceNow (patch approval-verified), rescan and change window; landing-zone update and decommission; before deploy lanes',
-    cases: [
-      { name: 'deploy-dev-no-approval', workflowType: DEPLOY, story: 'dev, no approval (standard change); succeeded', lastEvent: COMPLETED },
-      { name: 'deploy-staging-approved-webhook', workflowType: DEPLOY, story: 'staging, approved in ServiceNow, webhook → API → update, verified; succeeded', lastEvent: COMPLETED },
-      { name: 'deploy-staging-approved-signal', workflowType: DEPLOY, story: 'staging, webhook lost, the decision signalled and verified in ServiceNow; succeeded', lastEvent: COMPLETED },
-      { name: 'deploy-staging-approved-poll', workflowType: DEPLOY, story: 'staging, webhook lost, learnt by the poller; succeeded', lastEvent: COMPLETED },
-      { name: 'deploy-staging-rejected-webhook', workflowType: DEPLOY, story: 'staging, rejected in ServiceNow; ended rejected', lastEvent: FAILED },
-      { name: 'deploy-hurry-expired', workflowType: DEPLOY, story: 'nobody approved within the 3 s deadline; ended expired', lastEvent: FAILED },
-      { name: 'deploy-recheck-rescanned', workflowType: DEPLOY, story: 'approved after the scan grew too old: scanned again, then deployed', lastEvent: COMPLETED },
-      { name: 'deploy-staging-cancelled-awaiting-approval', workflowType: DEPLOY, story: 'cancelled while awaiting approval', lastEvent: CANCELED },
-      { name: 'deploy-dev-rolled-back', workflowType: DEPLOY, story: 'the mesh commit refused after the deploy: the deploy reverted; rolled_back', lastEvent: FAILED },
-      { name: 'deploy-dev-cancelled-while-deploying', workflowType: DEPLOY, story: 'cancelled while the mesh was being applied: applied steps undone', lastEvent: CANCELED },
-      { name: 'deploy-prod-scan-violation', workflowType: DEPLOY, story: 'a HIGH finding for prod: failed before any side effect', lastEvent: FAILED },
-      { name: 'deploy-staging-awaiting-approval', workflowType: DEPLOY, story: 'still waiting for approval: poller and deadline timer', lastEvent: TIMER_STARTED },
-      { name: 'landing-zone-create-dev', workflowType: LZ_CREATE, story: 'dev and staging, no approval; succeeded', lastEvent: COMPLETED },
-      { name: 'landing-zone-create-prod-approved', workflowType: LZ_CREATE, story: 'with prod, approved; succeeded', lastEvent: COMPLETED },
-      { name: 'landing-zone-create-prod-rejected', workflowType: LZ_CREATE, story: 'with prod, rejected', lastEvent: FAILED },
-      { name: 'landing-zone-create-expired', workflowType: LZ_CREATE, story: 'nobody approved within the 3 s deadline; expired', lastEvent: FAILED },
-      { name: 'landing-zone-create-cancelled-awaiting-approval', workflowType: LZ_CREATE, story: 'cancelled while awaiting approval', lastEvent: CANCELED },
-      { name: 'landing-zone-create-rolled-back', workflowType: LZ_CREATE, story: 'source repository name taken: created resources undone; rolled_back', lastEvent: FAILED },
-      { name: 'landing-zone-create-awaiting-approval', workflowType: LZ_CREATE, story: 'still waiting for approval', lastEvent: TIMER_STARTED },
-      { name: 'landing-zone-update-add-environment', workflowType: LZ_UPDATE, story: 'staging added, no approval; succeeded', lastEvent: COMPLETED },
-      { name: 'landing-zone-update-quota', workflowType: LZ_UPDATE, story: 'quota changed in every namespace; succeeded', lastEvent: COMPLETED },
-      { name: 'landing-zone-update-prod-approved', workflowType: LZ_UPDATE, story: 'prod added, approved; succeeded', lastEvent: COMPLETED },
-      { name: 'landing-zone-update-rolled-back', workflowType: LZ_UPDATE, story: 'the dev quota commit refused: both namespace steps undone; rolled_back', lastEvent: FAILED },
-      { name: 'landing-zone-update-awaiting-approval', workflowType: LZ_UPDATE, story: 'prod added, still waiting for approval', lastEvent: TIMER_STARTED },
-      { name: 'landing-zone-decommission-refused-in-use', workflowType: LZ_DECOMMISSION, story: 'a service deployed, not forced: refused, the freeze undone', lastEvent: FAILED },
-      { name: 'landing-zone-decommission-forced', workflowType: LZ_DECOMMISSION, story: 'forced: everything removed; succeeded', lastEvent: COMPLETED },
-      { name: 'landing-zone-decommission-prod-approved', workflowType: LZ_DECOMMISSION, story: 'with prod, approved; succeeded', lastEvent: COMPLETED },
-    ],
+    cases: RECORDED_SCENARIOS,
   },
   {
     commit: 'ba64dcd',
     about: 'deploy lanes, the approval sweeper (patch approval-sweep: waiting runs schedule nothing), runs leaving their lane before their final status (patch leave-lane-before-final-status)',
-    cases: [
-      { name: 'deploy-dev-no-approval', workflowType: DEPLOY, story: 'dev, no approval (standard change); succeeded', lastEvent: COMPLETED },
-      { name: 'deploy-staging-approved-webhook', workflowType: DEPLOY, story: 'staging, approved in ServiceNow, webhook → API → update, verified; succeeded', lastEvent: COMPLETED },
-      { name: 'deploy-staging-approved-signal', workflowType: DEPLOY, story: 'staging, webhook lost, the decision signalled and verified in ServiceNow; succeeded', lastEvent: COMPLETED },
-      { name: 'deploy-staging-approved-poll', workflowType: DEPLOY, story: 'staging, webhook lost, prompted by the approval sweeper; succeeded', lastEvent: COMPLETED },
-      { name: 'deploy-staging-rejected-webhook', workflowType: DEPLOY, story: 'staging, rejected in ServiceNow; ended rejected', lastEvent: FAILED },
-      { name: 'deploy-hurry-expired', workflowType: DEPLOY, story: 'nobody approved within the 3 s deadline; ended expired', lastEvent: FAILED },
-      { name: 'deploy-recheck-rescanned', workflowType: DEPLOY, story: 'approved after the scan grew too old: scanned again, then deployed', lastEvent: COMPLETED },
-      { name: 'deploy-staging-cancelled-awaiting-approval', workflowType: DEPLOY, story: 'cancelled while awaiting approval', lastEvent: CANCELED },
-      { name: 'deploy-dev-rolled-back', workflowType: DEPLOY, story: 'the mesh commit refused after the deploy: the deploy reverted; rolled_back', lastEvent: FAILED },
-      { name: 'deploy-dev-cancelled-while-deploying', workflowType: DEPLOY, story: 'cancelled while the mesh was being applied: applied steps undone', lastEvent: CANCELED },
-      { name: 'deploy-prod-scan-violation', workflowType: DEPLOY, story: 'a HIGH finding for prod: failed before any side effect', lastEvent: FAILED },
-      { name: 'deploy-staging-awaiting-approval', workflowType: DEPLOY, story: 'still waiting for approval: the deadline timer only', lastEvent: TIMER_STARTED },
-      { name: 'landing-zone-create-dev', workflowType: LZ_CREATE, story: 'dev and staging, no approval; succeeded', lastEvent: COMPLETED },
-      { name: 'landing-zone-create-prod-approved', workflowType: LZ_CREATE, story: 'with prod, approved; succeeded', lastEvent: COMPLETED },
-      { name: 'landing-zone-create-prod-rejected', workflowType: LZ_CREATE, story: 'with prod, rejected', lastEvent: FAILED },
-      { name: 'landing-zone-create-expired', workflowType: LZ_CREATE, story: 'nobody approved within the 3 s deadline; expired', lastEvent: FAILED },
-      { name: 'landing-zone-create-cancelled-awaiting-approval', workflowType: LZ_CREATE, story: 'cancelled while awaiting approval', lastEvent: CANCELED },
-      { name: 'landing-zone-create-rolled-back', workflowType: LZ_CREATE, story: 'source repository name taken: created resources undone; rolled_back', lastEvent: FAILED },
-      { name: 'landing-zone-create-awaiting-approval', workflowType: LZ_CREATE, story: 'still waiting for approval', lastEvent: TIMER_STARTED },
-      { name: 'landing-zone-update-add-environment', workflowType: LZ_UPDATE, story: 'staging added, no approval; succeeded', lastEvent: COMPLETED },
-      { name: 'landing-zone-update-quota', workflowType: LZ_UPDATE, story: 'quota changed in every namespace; succeeded', lastEvent: COMPLETED },
-      { name: 'landing-zone-update-prod-approved', workflowType: LZ_UPDATE, story: 'prod added, approved; succeeded', lastEvent: COMPLETED },
-      { name: 'landing-zone-update-rolled-back', workflowType: LZ_UPDATE, story: 'the dev quota commit refused: both namespace steps undone; rolled_back', lastEvent: FAILED },
-      { name: 'landing-zone-update-awaiting-approval', workflowType: LZ_UPDATE, story: 'prod added, still waiting for approval', lastEvent: TIMER_STARTED },
-      { name: 'landing-zone-decommission-refused-in-use', workflowType: LZ_DECOMMISSION, story: 'a service deployed, not forced: refused, the freeze undone', lastEvent: FAILED },
-      { name: 'landing-zone-decommission-forced', workflowType: LZ_DECOMMISSION, story: 'forced: everything removed; succeeded', lastEvent: COMPLETED },
-      { name: 'landing-zone-decommission-prod-approved', workflowType: LZ_DECOMMISSION, story: 'with prod, approved; succeeded', lastEvent: COMPLETED },
-    ],
+    // The same scenarios; two now take the sweeper's path.
+    cases: RECORDED_SCENARIOS.map((c) => ({ ...c, story: SWEEPER_STORIES[c.name] ?? c.story })),
   },
 ];
 

@@ -57,16 +57,6 @@ describe('a worker restarted in place', () => {
     await platform.stop();
   });
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`timed out waiting for ${what}\n${workers.tail(40)}`);
-  }
-
   async function deploy(service: string, environment = 'dev'): Promise<{ deploymentId: string; runId: string }> {
     const image = `registry.example.com/payments/${service}:1.0.0@${uniqueDigest()}`;
     const body = deploymentBody({ service, environment, image, route: { host: `${service}.payments.example.com`, path: '/' }, ...(environment === 'dev' ? {} : { scanReport: trivyReport(image) }) });
@@ -92,7 +82,7 @@ describe('a worker restarted in place', () => {
     try {
       const run = await deploy('takeover');
       const { namespace } = platform.client.options;
-      const stuck = await until('the deploy step to be started by worker-1', async () => {
+      const stuck = await workers.until('the deploy step to be started by worker-1', async () => {
         const described = await platform.client.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId: run.deploymentId, runId: run.runId } });
         return (described.pendingActivities ?? []).find((a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED && a.activityType?.name === 'deployRelease');
       });
@@ -102,7 +92,7 @@ describe('a worker restarted in place', () => {
       await workers.kill(worker);
 
       worker = workers.start('worker-2');
-      await until('worker-2 to take over', async () => (workers.tail(200).includes('took over from a dead predecessor') ? true : undefined));
+      await workers.until('worker-2 to take over', async () => (workers.tail(200).includes('took over from a dead predecessor') ? true : undefined));
       assert.match(workers.tail(200), /took over from a dead predecessor .*activities=1\b/);
       release();
 
@@ -128,14 +118,14 @@ describe('a worker restarted in place', () => {
       const run = await deploy('takeover-parked', 'staging');
       const waiting = await platform.waitForStatus(run.deploymentId, 'awaiting_approval', 90_000);
       // The wait must be recorded on the server (the webhook finds the run by it) before the kill.
-      await until('the wait to be recorded', async () => ((await platform.client.workflow.getHandle(run.deploymentId).describe()).typedSearchAttributes.get(DeployStatus) === 'awaiting_approval' ? true : undefined));
+      await workers.until('the wait to be recorded', async () => ((await platform.client.workflow.getHandle(run.deploymentId).describe()).typedSearchAttributes.get(DeployStatus) === 'awaiting_approval' ? true : undefined));
       await workers.kill(worker);
 
       // The decision's workflow task is queued on the dead worker's sticky queue.
       const approved = await platform.simulator('approve', waiting.change!.number, 'ops.olga');
       assert.equal(approved.body.webhook.status, 202, JSON.stringify(approved.body.webhook));
       worker = workers.start('worker-4');
-      await until('worker-4 to take over', async () => (/took over from a dead predecessor .*stickyTasks=[1-9]/.test(workers.tail(400)) ? true : undefined));
+      await workers.until('worker-4 to take over', async () => (/took over from a dead predecessor .*stickyTasks=[1-9]/.test(workers.tail(400)) ? true : undefined));
 
       assert.equal((await platform.waitForStatus(run.deploymentId, 'succeeded', 90_000)).approval.approver, 'ops.olga');
       const events = (await platform.client.workflow.getHandle(run.deploymentId, run.runId).fetchHistory()).events ?? [];
