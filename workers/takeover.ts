@@ -20,6 +20,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure, type Client } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 
 /** Parked runs read to learn the dead workers' sticky queues (any run a worker served names its queue). */
@@ -322,18 +323,12 @@ export async function takeOverFromDeadPredecessors(
 /** Whether the attempt's heartbeat or start-to-close timeout fires within `marginMs` of `now`. */
 function expiresWithin(activity: temporal.api.workflow.v1.IPendingActivityInfo, marginMs: number, now: number): boolean {
   const options = activity.activityOptions;
-  const started = millis(activity.lastStartedTime);
-  const heartbeatTimeout = millis(options?.heartbeatTimeout);
-  const startToClose = millis(options?.startToCloseTimeout);
-  const lastSeen = millis(activity.lastHeartbeatTime) ?? started;
+  const started = optionalTsToMs(activity.lastStartedTime);
+  const heartbeatTimeout = optionalTsToMs(options?.heartbeatTimeout);
+  const startToClose = optionalTsToMs(options?.startToCloseTimeout);
+  const lastSeen = optionalTsToMs(activity.lastHeartbeatTime) ?? started;
   const deadlines: number[] = [];
   if (heartbeatTimeout && lastSeen !== undefined) deadlines.push(lastSeen + heartbeatTimeout);
   if (startToClose && started !== undefined) deadlines.push(started + startToClose);
   return deadlines.some((deadline) => deadline - now < marginMs);
-}
-
-/** A protobuf Timestamp or Duration in milliseconds. */
-function millis(value: { seconds?: unknown; nanos?: number | null } | null | undefined): number | undefined {
-  if (value?.seconds === undefined || value.seconds === null) return undefined;
-  return Number(value.seconds) * 1000 + Math.floor((value.nanos ?? 0) / 1e6);
 }

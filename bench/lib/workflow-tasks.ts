@@ -4,12 +4,8 @@
  * the worker's workflow threads were.
  */
 import type { Client } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { distribution, mapLimit, type Distribution } from './stats';
-
-function millis(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number | undefined {
-  if (t?.seconds === undefined || t.seconds === null) return undefined;
-  return Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
-}
 
 export async function workflowTaskDurations(client: Client, runs: { workflowId: string; runId?: string }[]): Promise<{ durations: Distribution | undefined; timedOut: number }> {
   const durations: number[] = [];
@@ -18,7 +14,7 @@ export async function workflowTaskDurations(client: Client, runs: { workflowId: 
     const { events } = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
     const startedAt = new Map<string, number>();
     for (const event of events ?? []) {
-      const at = millis(event.eventTime);
+      const at = optionalTsToMs(event.eventTime);
       if (event.workflowTaskStartedEventAttributes && at !== undefined) startedAt.set(String(event.eventId), at);
       const completed = event.workflowTaskCompletedEventAttributes;
       if (completed && at !== undefined) {

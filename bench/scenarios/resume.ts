@@ -10,6 +10,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
 import type { BenchWorker } from '../lib/children';
 import type { Bench } from '../lib/context';
 import { distribution, mib, sleep, type Row } from '../lib/stats';
@@ -46,14 +48,15 @@ async function firstProgressAfter(client: Client, run: Tracked, since: number): 
   const heldBy: string[] = [];
   let scheduledAt: number | undefined;
   for (const event of events ?? []) {
-    const at = event.eventTime?.seconds === undefined || event.eventTime.seconds === null ? undefined : Number(event.eventTime.seconds) * 1000 + Math.floor((event.eventTime.nanos ?? 0) / 1e6);
+    const at = optionalTsToMs(event.eventTime);
     if (event.workflowTaskScheduledEventAttributes) scheduledAt = at;
     if (at === undefined || at <= since) continue;
     const timedOut = event.workflowTaskTimedOutEventAttributes?.timeoutType;
     if (timedOut !== undefined && timedOut !== null) {
       // A sticky task scheduled after the kill waited on the new worker's own sticky queue.
-      const onNewWorker = timedOut === 2 && scheduledAt !== undefined && scheduledAt > since;
-      heldBy.push(timedOut === 1 ? 'workflow task start-to-close' : timedOut === 2 ? `sticky schedule-to-start (${onNewWorker ? 'new' : 'dead'} worker's queue)` : `workflow task timeout ${timedOut}`);
+      const { TIMEOUT_TYPE_START_TO_CLOSE, TIMEOUT_TYPE_SCHEDULE_TO_START } = temporal.api.enums.v1.TimeoutType;
+      const onNewWorker = timedOut === TIMEOUT_TYPE_SCHEDULE_TO_START && scheduledAt !== undefined && scheduledAt > since;
+      heldBy.push(timedOut === TIMEOUT_TYPE_START_TO_CLOSE ? 'workflow task start-to-close' : timedOut === TIMEOUT_TYPE_SCHEDULE_TO_START ? `sticky schedule-to-start (${onNewWorker ? 'new' : 'dead'} worker's queue)` : `workflow task timeout ${timedOut}`);
     }
     if (event.workflowTaskCompletedEventAttributes || event.activityTaskCompletedEventAttributes) return { at, heldBy };
   }
