@@ -72,6 +72,7 @@ async function main(): Promise<number> {
     connection = await Connection.connect({ address: server.address });
     const floorClient = new Client({ connection, namespace: 'default' });
     bench = new Bench(sizes, platform, floorClient, connection, `bench-floor-${randomUUID()}`, server.address, tempDir, proxy, log);
+    bench.serverPid = server.process.pid;
     const platformWorker = await bench.startPlatformWorker('platform-worker');
     const floorWorker = await bench.startFloorWorker('floor-worker');
     startup.platformWorkerStartToPollMs = Math.round(platformWorker.startedToPollMs);

@@ -12,6 +12,7 @@ import type { DelayProxy } from '../../test/support/delay-proxy';
 import type { DeploymentStatusView } from '../../shared/contracts/deploy';
 import { projectRoot } from '../../scripts/lib/tools';
 import type { FloorInput, FloorResult } from '../floor/workflows';
+import { childMatching, readCpu, type CpuReading } from './cpu';
 import { firstPoll, spawnWorker, type BenchWorker } from './children';
 import type { Sizes } from './sizes';
 import { sleep } from './stats';
@@ -34,6 +35,8 @@ export interface PostedRun {
 export class Bench {
   platformWorker: BenchWorker | undefined;
   floorWorker: BenchWorker | undefined;
+  /** The Temporal dev server's process, for its CPU time. */
+  serverPid: number | undefined;
   readonly shapes: { dev?: RunShape; staging?: RunShape; landingZone?: RunShape } = {};
   private serial = 0;
 
@@ -50,6 +53,23 @@ export class Bench {
     readonly serviceNowProxy: DelayProxy,
     readonly log: (line: string) => void,
   ) {}
+
+  /**
+   * CPU time so far of the processes a run costs: the Temporal server, both workers (with the
+   * git commands the platform's ran) and this process (the API, the ServiceNow simulator and the
+   * bench's own clients).
+   */
+  readCpu(): CpuReading {
+    const worker = this.platformWorker?.child.pid;
+    return readCpu({
+      server: this.serverPid,
+      'platform worker': worker,
+      // Included in the worker's: its git helper and the git commands it ran.
+      'of which git': childMatching(worker, /spawner-process/),
+      'floor worker': this.floorWorker?.child.pid,
+      'bench (API, simulator, clients)': 'self',
+    });
+  }
 
   /** A name no earlier run of this bench used (DNS label). */
   unique(prefix: string): string {
