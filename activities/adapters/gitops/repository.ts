@@ -25,6 +25,15 @@ export interface RepositoryOptions {
   onGitCommand?: (args: readonly string[]) => void;
 }
 
+/** What a locked section's work may tell `exclusive` besides its result. */
+export interface Section {
+  /**
+   * The work failed in part in a way that may have left debris (a git command died, see
+   * `exclusive`) but still returns: no clean marker then, so the next holder recovers.
+   */
+  suspect(): void;
+}
+
 export interface TreeEntry {
   mode: string;
   type: string;
@@ -59,6 +68,11 @@ export class GitOpsRepository {
   private readonly git: Git;
   private layout: Promise<Layout> | undefined;
 
+  /** Author and committer of every commit. */
+  get author(): GitIdentity {
+    return this.options.author;
+  }
+
   constructor(private readonly options: RepositoryOptions) {
     this.root = resolve(options.repoDir);
     this.branch = options.branch;
@@ -85,7 +99,7 @@ export class GitOpsRepository {
    *   and the lock was not taken over from a dead holder. Anything else recovers in full.
    * Another process's marker is never trusted: its token is not ours, so it recovers.
    */
-  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  async exclusive<T>(fn: (section: Section) => Promise<T>): Promise<T> {
     return withProcessMutex(this.root, async () => {
       const layout = await this.open();
       return withFileLock(join(layout.gitDir, LOCK_FILE), { timeoutMs: this.options.lockTimeoutMs }, async ({ tookOverStaleLock }) => {
@@ -94,8 +108,9 @@ export class GitOpsRepository {
         await fs.rm(marker, { force: true });
         if (!leftClean) await this.recover(layout);
         let result: T;
+        let suspect = false;
         try {
-          result = await fn();
+          result = await fn({ suspect: () => void (suspect = true) });
         } catch (error) {
           // Leave no half-applied change behind for people looking at the repository; the next
           // operation would reset it anyway, so a failure here must not hide the original error.
@@ -109,7 +124,7 @@ export class GitOpsRepository {
           if (cleaned && error instanceof ApplicationFailure) await this.markClean(layout, marker);
           throw error;
         }
-        await this.markClean(layout, marker);
+        if (!suspect) await this.markClean(layout, marker);
         return result;
       });
     });
@@ -212,6 +227,88 @@ export class GitOpsRepository {
       .update(`blob ${bytes.length}\0`)
       .update(bytes)
       .digest('hex');
+  }
+
+  /**
+   * The object name and type of each `revision:path`-style spec (or ref), in one process; undefined
+   * for a spec that names nothing.
+   */
+  async lookup(specs: readonly string[]): Promise<Array<{ oid: string; type: string } | undefined>> {
+    if (specs.some((spec) => /[\n\r]/.test(spec))) throw new GitCommandError('git cat-file --batch-check', 'refused', 'a spec holds a newline');
+    const { stdout } = await this.git.run(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: specs.map((spec) => `${spec}\n`).join('') });
+    const lines = stdout.split('\n');
+    return specs.map((_, i) => {
+      const [oid = '', type = ''] = (lines[i] ?? '').split(' ');
+      return /^[0-9a-f]{40,64}$/.test(oid) && type !== 'missing' ? { oid, type } : undefined;
+    });
+  }
+
+  /** Every file (recursively) at or under `paths` at `revision`, by full path; one process. */
+  async entries(revision: string, paths: readonly string[]): Promise<Map<string, TreeEntry>> {
+    const entries = new Map<string, TreeEntry>();
+    if (paths.length === 0) return entries;
+    const { stdout } = await this.git.run(['ls-tree', '-r', '-z', '--full-tree', revision, '--', ...paths]);
+    for (const line of stdout.split('\0')) {
+      const tab = line.indexOf('\t');
+      if (tab < 0) continue;
+      const [mode = '', type = '', oid = ''] = line.slice(0, tab).split(' ');
+      entries.set(line.slice(tab + 1), { mode, type, oid });
+    }
+    return entries;
+  }
+
+  /**
+   * Commits of `range` (e.g. `a..b`), oldest first, each as `format` followed by the paths it
+   * changed, NUL-separated (`git log -z --name-only`). One process, walking only the range.
+   */
+  async log(range: string, format: string): Promise<string> {
+    return (await this.git.run(['log', '-z', '--reverse', '--no-renames', `--format=${format}`, '--name-only', range, '--'])).stdout;
+  }
+
+  /**
+   * Runs `git fast-import` on `stream` (which must end with `done`, so a cut-off stream changes
+   * nothing) and returns what it printed: the answers to the stream's `get-mark` commands. It moves
+   * the branch but leaves HEAD's index and working tree behind: follow with `checkOut`.
+   */
+  async fastImport(stream: string): Promise<string> {
+    const { gitDir } = await this.open();
+    try {
+      return (await this.git.run(['fast-import', '--quiet', '--date-format=now'], { input: stream })).stdout;
+    } catch (error) {
+      // fast-import leaves a crash report in the git directory: of no use once the error is reported.
+      const reports = (await fs.readdir(gitDir).catch(() => [] as string[])).filter((name) => name.startsWith('fast_import_crash_'));
+      await Promise.all(reports.map((name) => fs.rm(join(gitDir, name), { force: true })));
+      throw error;
+    }
+  }
+
+  /** Moves the index and working tree from `from` (which they hold) to `to`, touching only what differs. */
+  async checkOut(from: string, to: string): Promise<void> {
+    await this.git.run(['read-tree', '-m', '-u', from, to]);
+  }
+
+  /** Undoes whatever is uncommitted: the working tree and index back to HEAD. */
+  async discardChanges(): Promise<void> {
+    await this.cleanTree();
+  }
+
+  /** Whether git would run a pre-commit or commit-msg hook here (see `runHook`). */
+  async hasCommitHooks(): Promise<boolean> {
+    const { hooksDir } = await this.open();
+    const installed = await Promise.all(
+      ['pre-commit', 'commit-msg'].map((hook) =>
+        fs.access(join(hooksDir, hook), fsConstants.X_OK).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    return installed.some(Boolean);
+  }
+
+  /** `git gc --auto`: what `git commit` runs after every commit, for writers that do not use it. */
+  async collectGarbage(): Promise<void> {
+    await this.git.run(['gc', '--auto', '--quiet']);
   }
 
   /** Replaces `dir` in the working tree with `files` (name → content). */

@@ -14,7 +14,9 @@ import type {
 } from '../../ports/cluster-target';
 import { rollbackConflict } from './failures';
 import type { GitIdentity } from './git';
-import { extraFilePaths, locationDir, manifestFiles, NAMESPACE_DIR, namespaceRoot } from './layout';
+import { BranchIndex } from './branch-index';
+import { GroupCommit } from './group-commit';
+import { CLUSTERS_DIR, extraFilePaths, locationDir, manifestFiles, NAMESPACE_DIR, namespaceRoot } from './layout';
 import { applyMessage, checkIdempotencyKey, revertMessage, Trailer } from './messages';
 import { GitOpsRepository } from './repository';
 
@@ -38,8 +40,10 @@ export function createGitOpsClusterTarget({
   onGitCommand,
 }: GitOpsClusterTargetOptions): ClusterTarget {
   const repo = new GitOpsRepository({ repoDir, branch, author, lockTimeoutMs, onGitCommand });
+  const group = new GroupCommit(repo, new BranchIndex(repo, `${CLUSTERS_DIR}/`), (request) => apply(repo, request));
   return {
-    apply: (request) => repo.exclusive(() => apply(repo, request)),
+    // Applies waiting together are committed together (see GroupCommit), each as its own commit.
+    apply: (request) => group.apply(request),
     rollback: (request) => repo.exclusive(() => rollback(repo, request)),
     // Reads need no lock: they look at one commit of the branch, never at the working tree (see
     // GitOpsRepository.read), so they neither wait for nor hold up the writers.
@@ -61,6 +65,7 @@ async function inventory(repo: GitOpsRepository, tip: string, { cluster, namespa
   return { services: [...services].sort(), namespaceExists };
 }
 
+/** One apply on its own, in a section already held: the path for what group commit does not take. */
 async function apply(repo: GitOpsRepository, request: ApplyRequest): Promise<ApplyResult> {
   const key = checkIdempotencyKey(request.idempotencyKey);
   const dir = locationDir(request.location);
