@@ -188,4 +188,41 @@ describe('group commit', () => {
       other.cleanup();
     }
   });
+
+  it('when a verify follows an apply of this process, then the branch index answers it without git; when it cannot vouch, git does, with the same verdicts', async () => {
+    const { target, commands } = counted();
+    const request = deployOf('ledger', 1);
+    const { revision } = await target.apply(request);
+    const verifyOf = (manifests = request.manifests, rev = revision) => target.verify({ location: request.location, manifests, revision: rev });
+
+    let before = commands.length;
+    assert.equal((await verifyOf()).healthy, true);
+    assert.equal(commands.length, before, 'no git command');
+
+    // Other manifests than the revision wrote: git explains.
+    before = commands.length;
+    const other = await verifyOf(deployOf('ledger', 5).manifests);
+    assert.equal(other.healthy, false);
+    assert.match(other.detail, /deployment-ledger\.yaml differs/);
+    assert.ok(commands.length > before, 'asked git');
+
+    // Refs packed (no loose ref file to read): git answers, healthy.
+    git(repoDir, 'pack-refs', '--all');
+    assert.equal((await verifyOf()).healthy, true);
+
+    // A person's commit to another location: the index is behind the branch, git answers, healthy.
+    writeFileSync(join(repoDir, 'NOTES.md'), 'notes\n');
+    git(repoDir, 'add', 'NOTES.md');
+    git(repoDir, 'commit', '-q', '-m', 'notes');
+    assert.equal((await verifyOf()).healthy, true);
+
+    // A later apply of the location: the old revision is no longer what the location holds.
+    const later = await target.apply(deployOf('ledger', 2));
+    const stale = await verifyOf();
+    assert.equal(stale.healthy, false);
+    assert.match(stale.detail, new RegExp(later.revision.slice(0, 7)));
+    before = commands.length;
+    assert.equal((await verifyOf(deployOf('ledger', 2).manifests, later.revision)).healthy, true);
+    assert.equal(commands.length, before, 'the index has caught up with the person\'s commit: no git command');
+  });
 });

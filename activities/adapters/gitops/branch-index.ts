@@ -38,6 +38,12 @@ export class BranchIndex {
   private readonly reverted = new Map<string, string>();
   /** Directory (or file) under `clusters/` → the newest commit that changed something at or under it. */
   private readonly lastChanged = new Map<string, string>();
+  /**
+   * Location → the files (name → blob id) a commit of ours left there, for as long as no later
+   * commit changed the location: our imports replace a location whole, so this is its exact
+   * content at the indexed tip. Verify answers "healthy" from it without git.
+   */
+  private readonly contents = new Map<string, { commit: string; files: ReadonlyMap<string, string> }>();
   private nonLinear = false;
 
   constructor(
@@ -89,10 +95,19 @@ export class BranchIndex {
     return this.lastChanged.get(dir) ?? null;
   }
 
-  /** A commit made on top of the indexed tip by the caller, who knows what it changed. */
-  advance(commit: { commit: string; parent: string; key: string; paths: readonly string[] }): void {
+  /** What a commit of ours that still is the last change of `dir` left there (see `contents`). */
+  contentOf(dir: string): { commit: string; files: ReadonlyMap<string, string> } | undefined {
+    return this.contents.get(dir);
+  }
+
+  /**
+   * A commit made on top of the indexed tip by the caller, who knows what it changed, and that it
+   * replaced `dir` with exactly `files` (name → blob id).
+   */
+  advance(commit: { commit: string; parent: string; key: string; paths: readonly string[]; dir: string; files: ReadonlyMap<string, string> }): void {
     if (commit.parent !== this.indexedTip) throw new Error(`index at ${String(this.indexedTip)} cannot take ${commit.commit}, a child of ${commit.parent}`);
     this.add({ commit: commit.commit, parents: [commit.parent], keys: [commit.key], revertsKeys: [], paths: [...commit.paths] });
+    this.contents.set(commit.dir, { commit: commit.commit, files: commit.files });
   }
 
   private add({ commit, keys, revertsKeys, paths }: LoggedCommit): void {
@@ -101,7 +116,11 @@ export class BranchIndex {
     for (const path of paths) {
       if (!path.startsWith(this.locationsPrefix)) continue;
       const segments = path.split('/');
-      for (let depth = 1; depth <= segments.length; depth++) this.lastChanged.set(segments.slice(0, depth).join('/'), commit);
+      for (let depth = 1; depth <= segments.length; depth++) {
+        const dir = segments.slice(0, depth).join('/');
+        this.lastChanged.set(dir, commit);
+        this.contents.delete(dir);
+      }
     }
     this.indexedTip = commit;
   }
@@ -111,6 +130,7 @@ export class BranchIndex {
     this.applied.clear();
     this.reverted.clear();
     this.lastChanged.clear();
+    this.contents.clear();
   }
 }
 

@@ -120,7 +120,7 @@ export class GroupCommit {
     const current = fresh.length === 0 ? new Map<string, TreeEntry>() : await this.repo.entries(tip, [...new Set(fresh.map((e) => `${e.dir}/`)), ...extraPaths]);
     const changedHere = new Map<string, Revision>();
     const lastChangeOf = (dir: string): Revision | null => changedHere.get(dir) ?? this.index.lastChangeOf(dir);
-    const commits: Array<ImportedCommit & { key: string; paths: string[] }> = [];
+    const commits: Array<ImportedCommit & { key: string; paths: string[]; dir: string; blobs: Map<string, string> }> = [];
     type Planned = { revision: Revision; previousRevision: Revision | null; changed: boolean };
     const outcomes = new Map<Pending, Planned | 'earlier'>();
     const byKey = new Map<string, Pending>();
@@ -148,9 +148,13 @@ export class GroupCommit {
       }
       const previousRevision = lastChangeOf(entry.dir);
       head = `:${commits.length + 1}`;
+      const blobs = new Map<string, string>();
+      for (const [name, content] of entry.files) blobs.set(name, await this.repo.blobId(content));
       commits.push({
         key: entry.key,
         paths,
+        dir: entry.dir,
+        blobs,
         replaces: [entry.dir],
         files: wanted,
         message: applyMessage({ request: entry.request, dir: entry.dir, extraPaths: entry.extraPaths }),
@@ -185,7 +189,7 @@ export class GroupCommit {
       let parent = tip;
       for (const [i, commit] of commits.entries()) {
         const name = names.get(`:${i + 1}`) ?? '';
-        this.index.advance({ commit: name, parent, key: commit.key, paths: commit.paths });
+        this.index.advance({ commit: name, parent, key: commit.key, paths: commit.paths, dir: commit.dir, files: commit.blobs });
         parent = name;
       }
       if (++this.importsSinceGc >= IMPORTS_PER_GC) {

@@ -158,6 +158,17 @@ export class GitOpsRepository {
     return (await this.git.run(['rev-parse', '--verify', 'HEAD^{commit}'])).stdout.trim();
   }
 
+  /**
+   * The commit the branch points at, read from its loose ref file without a git process; undefined
+   * when there is none to read (a packed ref, a reftable repository): then ask git. Git replaces
+   * the file by rename, so a reader sees the old commit or the new one.
+   */
+  async branchTipFromRefFile(): Promise<string | undefined> {
+    const { commonDir } = await this.open();
+    const content = await fs.readFile(join(commonDir, 'refs', 'heads', ...this.branch.split('/')), 'utf8').catch(() => '');
+    return /^[0-9a-f]{40,64}\n$/.test(content) ? content.trim() : undefined;
+  }
+
   /** The commit the branch points at, or undefined when the branch has none. */
   private async branchTip(): Promise<string | undefined> {
     const { stdout } = await this.git.run(['rev-parse', '--verify', '-q', `refs/heads/${this.branch}^{commit}`], { okExitCodes: [0, 1] });
