@@ -141,15 +141,16 @@ export class GroupCommit {
       const wanted = new Map<string, string>();
       for (const [name, content] of entry.files) wanted.set(`${entry.dir}/${name}`, content);
       for (const path of entry.extraPaths) wanted.set(path, entry.request.extraFiles?.[path] ?? '');
-      const paths = await this.changedPaths(current, entry.dir, wanted);
+      const oids = new Map<string, string>();
+      for (const [path, content] of wanted) oids.set(path, await this.repo.blobId(content));
+      const paths = changedPaths(current, entry.dir, oids);
       if (paths.length === 0) {
         outcomes.set(entry, { revision: head, previousRevision: lastChangeOf(entry.dir), changed: false });
         continue;
       }
       const previousRevision = lastChangeOf(entry.dir);
       head = `:${commits.length + 1}`;
-      const blobs = new Map<string, string>();
-      for (const [name, content] of entry.files) blobs.set(name, await this.repo.blobId(content));
+      const blobs = new Map([...entry.files.keys()].map((name) => [name, oids.get(`${entry.dir}/${name}`) ?? ''] as const));
       commits.push({
         key: entry.key,
         paths,
@@ -162,7 +163,7 @@ export class GroupCommit {
       outcomes.set(entry, { revision: head, previousRevision, changed: true });
       for (const path of paths) for (const dir of [...ancestorsOf(path), path]) if (dir.startsWith(`${CLUSTERS_DIR}/`)) changedHere.set(dir, head);
       for (const path of [...current.keys()]) if (path.startsWith(`${entry.dir}/`)) current.delete(path);
-      for (const [path, content] of wanted) current.set(path, { mode: '100644', type: 'blob', oid: await this.repo.blobId(content) });
+      for (const [path, oid] of oids) current.set(path, { mode: '100644', type: 'blob', oid });
     }
 
     const names = new Map<Revision, string>();
@@ -219,20 +220,6 @@ export class GroupCommit {
     return true;
   }
 
-  /**
-   * Paths whose content the apply would change: files under `dir` that go or differ, files it
-   * adds, and extra files that differ. Empty when the apply changes nothing (no commit, as before).
-   */
-  private async changedPaths(current: ReadonlyMap<string, TreeEntry>, dir: string, wanted: ReadonlyMap<string, string>): Promise<string[]> {
-    const changed = new Set<string>();
-    for (const path of current.keys()) if (path.startsWith(`${dir}/`) && !wanted.has(path)) changed.add(path);
-    for (const [path, content] of wanted) {
-      const entry = current.get(path);
-      if (!entry || entry.type !== 'blob' || entry.mode !== '100644' || entry.oid !== (await this.repo.blobId(content))) changed.add(path);
-    }
-    return [...changed].sort();
-  }
-
   /** The path before group commit, each apply in turn; one apply's failure is its own. */
   private async oneAtATime(group: Pending[], section: Section): Promise<void> {
     for (const entry of group) {
@@ -262,6 +249,21 @@ type Outcome = { result: ApplyResult } | { error: unknown };
 /** An entry's first outcome is its answer. */
 function settle(entry: Pending, outcome: Outcome): void {
   entry.outcome ??= outcome;
+}
+
+/**
+ * Paths whose content an apply would change (`wanted`: path → blob id): files under `dir` that go
+ * or differ, files it adds, and extra files that differ. Empty when the apply changes nothing (no
+ * commit, as before).
+ */
+function changedPaths(current: ReadonlyMap<string, TreeEntry>, dir: string, wanted: ReadonlyMap<string, string>): string[] {
+  const changed = new Set<string>();
+  for (const path of current.keys()) if (path.startsWith(`${dir}/`) && !wanted.has(path)) changed.add(path);
+  for (const [path, oid] of wanted) {
+    const entry = current.get(path);
+    if (!entry || entry.type !== 'blob' || entry.mode !== '100644' || entry.oid !== oid) changed.add(path);
+  }
+  return [...changed].sort();
 }
 
 /** `a/b/c` → `a`, `a/b`. */
