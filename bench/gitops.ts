@@ -38,7 +38,17 @@ async function main(): Promise<void> {
   let commands = 0;
   const target = createGitOpsClusterTarget({ repoDir: join(root, 'gitops'), onGitCommand: () => void commands++ });
   try {
+    // One at a time first (each apply a group of one, as in a platform whose runs arrive spread out).
+    const historyCpu = treeCpuSeconds(process.pid);
+    const historyStarted = performance.now();
     for (let i = 0; i < history; i++) await deploy(target, `earlier-${i}`, 1);
+    if (history > 0) {
+      const cpu = (treeCpuSeconds(process.pid) ?? NaN) - (historyCpu ?? NaN);
+      console.log(
+        `${history} deploys one after another: ${((performance.now() - historyStarted) / history).toFixed(1)} ms each, ` +
+          `${(commands / history).toFixed(1)} git commands and ${Math.round((cpu * 1000) / history)} ms CPU per deploy`,
+      );
+    }
     const commandsBefore = commands;
     const cpuBefore = treeCpuSeconds(process.pid);
     const each: number[] = [];

@@ -47,7 +47,8 @@ async function main(): Promise<number> {
   let connection: Connection | undefined;
   let bench: Bench | undefined;
   const cleanup = async (): Promise<void> => {
-    await bench?.platformWorker?.kill();
+    // A profiled worker writes its profile on a clean exit only.
+    await (process.env.BENCH_CPU_PROFILE ? bench?.platformWorker?.stop() : bench?.platformWorker?.kill());
     await bench?.floorWorker?.kill();
     await proxy?.close();
     await platform?.stop();

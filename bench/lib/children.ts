@@ -38,11 +38,13 @@ export interface BenchWorker {
 
 let counter = 0;
 
-export function spawnWorker(options: { label: string; entry: string; env: Record<string, string>; tempDir: string }): BenchWorker {
+export function spawnWorker(options: { label: string; entry: string; env: Record<string, string>; tempDir: string; cpuProfileDir?: string }): BenchWorker {
   const memoryFile = join(options.tempDir, `memory-${options.label}-${++counter}.json`);
   const output: string[] = [];
   const watched: string[] = [];
-  const child = spawnManaged(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench/lib/memory-reporter.ts'), options.entry], {
+  // BENCH_CPU_PROFILE=<dir>: the worker writes a V8 CPU profile there when it exits (see bench/profile-summary.ts).
+  const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  const child = spawnManaged(process.execPath, [...profile, '--import', 'tsx', join(projectRoot, 'bench/lib/memory-reporter.ts'), options.entry], {
     cwd: projectRoot,
     env: { ...process.env, ...options.env, BENCH_MEMORY_FILE: memoryFile },
     stdio: ['ignore', 'pipe', 'pipe'],

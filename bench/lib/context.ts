@@ -85,6 +85,7 @@ export class Bench {
       entry: 'workers/main.ts',
       env: { ...this.platform.env, SERVICENOW_URL: this.serviceNowProxy.url, LOG_LEVEL: 'warn' },
       tempDir: this.tempDir,
+      ...(process.env.BENCH_CPU_PROFILE ? { cpuProfileDir: process.env.BENCH_CPU_PROFILE } : {}),
     });
     this.platformWorker = worker;
     const polled = await firstPoll(this.connection, { namespace: this.platform.config.temporal.namespace, taskQueue: this.platform.config.temporal.taskQueue, since: worker.spawnedAt, timeoutMs: 180_000, worker });

@@ -69,6 +69,8 @@ export function createGit(cwd: string, identity: GitIdentity, { onCommand }: Git
     'core.quotepath=false',
     // An automatic gc must finish under our lock, not in a detached process that outlives it.
     'gc.autoDetach=false',
+    // Group commit's imports keep their objects in a pack, never as loose files (see group-commit.ts).
+    'fastimport.unpackLimit=1',
     'advice.detachedHead=false',
   ].flatMap((entry) => ['-c', entry]);
   const env = isolatedEnv(cwd);

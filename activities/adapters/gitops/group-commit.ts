@@ -36,13 +36,17 @@ type Revision = string;
 
 /** The most applies one section commits; later ones wait for the next section. */
 const MAX_GROUP = 64;
-/** `git gc --auto` (which `git commit` runs after every commit) after this many imports. */
-const IMPORTS_PER_GC = 25;
+/**
+ * Every import leaves one small pack (`fastimport.unpackLimit=1`: loose objects made every later
+ * git command slower, about 17 → 5 ms for a read-tree over 300 locations); after this many
+ * imports a geometric repack merges the small packs, at a cost that does not grow with the history.
+ */
+const IMPORTS_PER_REPACK = 25;
 
 export class GroupCommit {
   private readonly pending: Pending[] = [];
   private draining = false;
-  private importsSinceGc = 0;
+  private importsSinceRepack = 0;
 
   constructor(
     private readonly repo: GitOpsRepository,
@@ -193,9 +197,9 @@ export class GroupCommit {
         this.index.advance({ commit: name, parent, key: commit.key, paths: commit.paths, dir: commit.dir, files: commit.blobs });
         parent = name;
       }
-      if (++this.importsSinceGc >= IMPORTS_PER_GC) {
-        this.importsSinceGc = 0;
-        await this.repo.collectGarbage().catch(() => undefined); // only housekeeping: the next import tries again
+      if (++this.importsSinceRepack >= IMPORTS_PER_REPACK) {
+        this.importsSinceRepack = 0;
+        await this.repo.repackGeometrically().catch(() => undefined); // only housekeeping: the next one tries again
       }
     }
 

@@ -317,9 +317,12 @@ export class GitOpsRepository {
     return installed.some(Boolean);
   }
 
-  /** `git gc --auto`: what `git commit` runs after every commit, for writers that do not use it. */
-  async collectGarbage(): Promise<void> {
-    await this.git.run(['gc', '--auto', '--quiet']);
+  /**
+   * Merges small packs into bigger ones, each at least twice the size of the next smaller one, so
+   * a repack touches little and the number of packs stays logarithmic in the objects.
+   */
+  async repackGeometrically(): Promise<void> {
+    await this.git.run(['repack', '-d', '-q', '--geometric=2']);
   }
 
   /** Replaces `dir` in the working tree with `files` (name → content). */
