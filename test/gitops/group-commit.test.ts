@@ -4,12 +4,14 @@
  * index answers the history questions and follows commits made by others.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createGitOpsClusterTarget } from '../../activities/adapters/gitops';
 import type { ApplyRequest, ApplyResult, ClusterTarget } from '../../activities/ports/cluster-target';
 import { ErrorType } from '../../shared/errors';
+import { runApplyChild } from './apply-in-child';
 import { applyRequest, dirOf, git, location, manifest, rejectsWith, status, tempRepo } from './helpers';
 
 let repoDir: string;
@@ -224,5 +226,33 @@ describe('group commit', () => {
     before = commands.length;
     assert.equal((await verifyOf(deployOf('ledger', 2).manifests, later.revision)).healthy, true);
     assert.equal(commands.length, before, 'the index has caught up with the person\'s commit: no git command');
+  });
+
+  it('when a worker is SIGKILLed at any point of a group, then retries apply every request exactly once and leave a clean, intact repository', async () => {
+    const { target } = counted();
+    await target.apply(deployOf('warm', 1));
+    const lock = join(repoDir, '.git', 'deploy-platform.lock');
+    const count = 30;
+    for (const [round, delayMs] of [0, 15, 40, 80, 150].entries()) {
+      const { child, done } = runApplyChild(repoDir, [`round-${round}`, `svc-${round}`, String(count)]);
+      done.catch(() => undefined); // killed on purpose (or finished first: either is fine)
+      const started = Date.now();
+      while (!existsSync(lock) && child.exitCode === null && Date.now() - started < 30_000) await sleep(2);
+      await sleep(delayMs);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+
+      const retried = await Promise.all(
+        Array.from({ length: count }, (_, i) => target.apply(applyRequest(`round-${round}-${i}`, { location: location(`svc-${round}-${i}`) }))),
+      );
+      for (const [i, result] of retried.entries()) {
+        assert.equal(keyOf(result.revision), `round-${round}-${i}`, `round ${round} (kill after ${delayMs} ms), apply ${i}`);
+      }
+      const keys = git(repoDir, 'log', '--format=%(trailers:key=Platform-Idempotency-Key,valueonly)').split('\n').filter((k) => k.startsWith(`round-${round}-`));
+      assert.equal(keys.length, count, `round ${round}: every key committed once`);
+      assert.equal(new Set(keys).size, count);
+      assert.equal(status(repoDir), '', `round ${round}: clean working tree`);
+      git(repoDir, 'fsck', '--no-dangling', '--no-progress');
+    }
   });
 });
