@@ -255,4 +255,18 @@ describe('group commit', () => {
       git(repoDir, 'fsck', '--no-dangling', '--no-progress');
     }
   });
+
+  it('when applies come one at a time, then their objects are packed, never loose, and the packs are merged as they pile up', async () => {
+    const { target } = counted();
+    for (let i = 0; i < 60; i++) await target.apply(deployOf(`svc-${i}`, 1));
+    const stats = Object.fromEntries(
+      git(repoDir, 'count-objects', '-v')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(': ') as [string, string]),
+    );
+    assert.ok(Number(stats.count) <= 5, `loose objects: ${stats.count} (the initial commit's only)`);
+    assert.ok(Number(stats.packs) <= 12, `packs after 60 imports: ${stats.packs}`);
+    git(repoDir, 'fsck', '--no-dangling', '--no-progress');
+  });
 });

@@ -322,7 +322,8 @@ export class GitOpsRepository {
    * a repack touches little and the number of packs stays logarithmic in the objects.
    */
   async repackGeometrically(): Promise<void> {
-    await this.git.run(['repack', '-d', '-q', '--geometric=2']);
+    // Git before 2.32 has no geometric repack: its `gc --auto` merges the packs once there are 50.
+    await this.git.run(['repack', '-d', '-q', '--geometric=2']).catch(() => this.git.run(['gc', '--auto', '--quiet']));
   }
 
   /** Replaces `dir` in the working tree with `files` (name → content). */
