@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
 import { createGitOpsClusterTarget } from '../../activities/adapters/gitops';
 import type { ApplyRequest, ApplyResult, ClusterTarget } from '../../activities/ports/cluster-target';
 import { ErrorType } from '../../shared/errors';
@@ -242,8 +243,18 @@ describe('group commit', () => {
       child.kill('SIGKILL');
       await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
 
+      // As Temporal would: an attempt that fails with a retryable error is tried again.
       const retried = await Promise.all(
-        Array.from({ length: count }, (_, i) => target.apply(applyRequest(`round-${round}-${i}`, { location: location(`svc-${round}-${i}`) }))),
+        Array.from({ length: count }, async (_, i) => {
+          for (let attempt = 1; ; attempt++) {
+            try {
+              return await target.apply(applyRequest(`round-${round}-${i}`, { location: location(`svc-${round}-${i}`) }));
+            } catch (error) {
+              assert.ok(!(error instanceof ApplicationFailure) && attempt < 3, `round ${round}, apply ${i}, attempt ${attempt}: ${String(error)}`);
+              await sleep(200);
+            }
+          }
+        }),
       );
       for (const [i, result] of retried.entries()) {
         assert.equal(keyOf(result.revision), `round-${round}-${i}`, `round ${round} (kill after ${delayMs} ms), apply ${i}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,6 +42,20 @@ function runChild(...args: string[]): { child: ChildProcess; done: Promise<Apply
   const run = runApplyChild(repoDir, args);
   children.push(run.child);
   return run;
+}
+
+/** Live git processes working in `dir` (from /proc). */
+function gitProcessesIn(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'git' && realpathSync(readlinkSync(`/proc/${pid}/cwd`)) === realpathSync(dir);
+      } catch {
+        return false;
+      }
+    });
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
@@ -142,6 +156,9 @@ describe('crash recovery', () => {
     assert.equal(readFileSync(lockFile(), 'utf8').split('\n')[0], String(child.pid));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
+    // Its git helper sees the worker gone and kills the git it was running (the hook waits 5 s), so
+    // no git of the dead worker writes the repository while the next one recovers it.
+    await until("the dead worker's git commands to end", () => gitProcessesIn(repoDir).length === 0, 2_500);
     rmSync(hook);
     assert.notEqual(status(repoDir), '', 'the killed apply left its files staged');
 
