@@ -32,17 +32,24 @@ function procStat(pid: number): ProcStat | undefined {
   return { ppid: field(4), ticks: field(14) + field(15) + field(16) + field(17) };
 }
 
+/** Every process id in /proc, or undefined where there is no /proc. */
+function livePids(): number[] | undefined {
+  try {
+    return readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds of `pid` and every live descendant (see the module comment); undefined when unreadable. */
 export function treeCpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   const root = procStat(pid);
   if (!root) return undefined;
-  let pids: number[];
-  try {
-    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
-  } catch {
-    return undefined;
-  }
+  const pids = livePids();
+  if (!pids) return undefined;
   const stats = new Map<number, ProcStat>([[pid, root]]);
   const children = new Map<number, number[]>();
   for (const p of pids) {
@@ -64,13 +71,7 @@ export function treeCpuSeconds(pid: number | undefined): number | undefined {
 /** The first child of `parent` whose command line matches `pattern` (e.g. a helper process). */
 export function childMatching(parent: number | undefined, pattern: RegExp): number | undefined {
   if (parent === undefined) return undefined;
-  let pids: number[];
-  try {
-    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
-  } catch {
-    return undefined;
-  }
-  return pids.find((pid) => {
+  return livePids()?.find((pid) => {
     if (procStat(pid)?.ppid !== parent) return false;
     try {
       return pattern.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '));

@@ -306,14 +306,7 @@ export class GitOpsRepository {
   /** Whether git would run a pre-commit or commit-msg hook here (see `runHook`). */
   async hasCommitHooks(): Promise<boolean> {
     const { hooksDir } = await this.open();
-    const installed = await Promise.all(
-      ['pre-commit', 'commit-msg'].map((hook) =>
-        fs.access(join(hooksDir, hook), fsConstants.X_OK).then(
-          () => true,
-          () => false,
-        ),
-      ),
-    );
+    const installed = await Promise.all(['pre-commit', 'commit-msg'].map((hook) => hookInstalled(hooksDir, hook)));
     return installed.some(Boolean);
   }
 
@@ -403,11 +396,7 @@ export class GitOpsRepository {
    * hook removed between the check and the run.
    */
   private async runHook(hooksDir: string, hook: string, args: readonly string[]): Promise<void> {
-    const installed = await fs.access(join(hooksDir, hook), fsConstants.X_OK).then(
-      () => true,
-      () => false,
-    );
-    if (!installed) return;
+    if (!(await hookInstalled(hooksDir, hook))) return;
     const result = await this.git.run(['hook', 'run', '--ignore-missing', hook, ...(args.length > 0 ? ['--', ...args] : [])], { okExitCodes: 'any' });
     if (result.exitCode === 0) return;
     const output = `${result.stdout}${result.stderr}`.trim();
@@ -581,6 +570,14 @@ function checkIdentity(author: GitIdentity): void {
   if (!author.name.trim() || !author.email.trim() || /[<>\n\r\0]/.test(author.name + author.email)) {
     throw configurationInvalid('author name and email must be non-empty and free of <, >, newlines');
   }
+}
+
+/** Git's own test for a hook: a file at the path that we may execute. */
+function hookInstalled(hooksDir: string, hook: string): Promise<boolean> {
+  return fs.access(join(hooksDir, hook), fsConstants.X_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Identity and last change of a file, or '-' when it does not exist. */
