@@ -1,5 +1,10 @@
-/** Activities of deploy lanes (ADR 15): the only steps of a lane that need the Temporal client. */
-import type { DeployLaneInput, LaneMember, LaneRef } from '../shared/contracts/deploy-lane';
+/**
+ * Activities of deploy lanes (ADR 15): the only steps of a lane that need the Temporal client.
+ * Runs and lanes call them as local activities (ADR 19): one Temporal request each, that never
+ * waits for another workflow, recorded as a marker in the caller's own workflow task instead of an
+ * activity task or a signal command, each of which costs the caller another workflow task.
+ */
+import type { DeployLaneInput, LaneEffect, LaneMember, LaneRef } from '../shared/contracts/deploy-lane';
 import type { DeployLanes } from './ports/deploy-lanes';
 
 export function createDeployLaneActivities(lanes: DeployLanes) {
@@ -7,6 +12,21 @@ export function createDeployLaneActivities(lanes: DeployLanes) {
     /** Signal-with-start: a deploy run cannot start another workflow or signal one that may not exist. */
     async joinDeployLane(input: { laneId: string; taskQueue: string; lane: Omit<DeployLaneInput, 'carried'>; member: LaneMember }): Promise<void> {
       await lanes.join(input.laneId, input.taskQueue, input.lane, input.member);
+    },
+
+    /** Asks for the lane's turn; `false` when the lane is gone (the run joins it again). */
+    async requestLaneTurn(input: { laneId: string; run: LaneRef }): Promise<boolean> {
+      return lanes.request(input.laneId, input.run);
+    },
+
+    /** Hands the lane on; `false` when the lane is gone (nothing to hand on). */
+    async leaveDeployLane(input: { laneId: string; run: LaneRef }): Promise<boolean> {
+      return lanes.leave(input.laneId, input.run);
+    },
+
+    /** A lane tells a run its turn, whom it waits behind, or that it is superseded; `false` when the run has ended. */
+    async tellLaneMember(effect: LaneEffect): Promise<boolean> {
+      return lanes.tell(effect);
     },
 
     /** Lets a lane drop members that ended without leaving (terminated by an operator). */

@@ -37,6 +37,12 @@ export interface LaneSnapshot {
 /** joined: preparing (scan, approval); waiting: ready to change the cluster; holding: changing it. */
 export type LanePhase = 'joined' | 'waiting' | 'holding';
 
+/** What a lane tells one of its runs: its turn, whom it waits behind, or that a newer run replaced it. */
+export type LaneEffect =
+  | { kind: 'grant'; to: LaneRef }
+  | { kind: 'queued'; to: LaneRef; behind: LaneRef }
+  | { kind: 'supersede'; to: LaneRef; by: LaneRef };
+
 /** Deploy run → lane. */
 export const laneJoinSignal = defineSignal<[LaneMember]>('laneJoin');
 export const laneRequestSignal = defineSignal<[LaneRef]>('laneRequest');

@@ -7,7 +7,8 @@
  * - ten concurrent deploys of one service end with no failure, no rollback, and the newest
  *   request's image deployed.
  * - a run leaves its lane before it records its final status, in the same workflow task that
- *   closes it, so whoever reads a final status finds the run closed.
+ *   closes it, so whoever reads a final status finds the run closed;
+ * - a run talks to its lane with local activities (ADR 19): no activity task, no signal command.
  * The GitOps repository's lock, held by the test, keeps a run in its deploy step for as long as
  * the test needs (the worker's apply waits for it, heartbeating).
  */
@@ -16,7 +17,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { withFileLock } from '../../activities/adapters/gitops/lock';
 import type { DeploymentStatusView } from '../../shared/contracts/deploy';
-import { laneLeaveSignal } from '../../shared/contracts/deploy-lane';
 import { DeployStatus } from '../../shared/search-attributes';
 import { GitOpsRepo, serviceDir, trivyReport } from '../helpers/fixtures';
 import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
@@ -146,7 +146,7 @@ describe('one deploy at a time per service and environment', () => {
     console.log(`lanes: 10 concurrent deploys → ${statuses.filter((s) => s === 'succeeded').length} succeeded, ${statuses.filter((s) => s === 'superseded').length} superseded, 0 failed`);
   });
 
-  it('when a run ends, succeeded or rejected, then it left its lane before its final status, and the final status is recorded as the run closes', async () => {
+  it('when a run ends, succeeded or rejected, then it left its lane before its final status, the final status is recorded as the run closes, and every lane call was a local activity', async () => {
     const succeeded = await deploy('lane-end');
     assert.equal((await ended(succeeded)).status, 'succeeded');
     const rejected = await deploy('lane-end', 'staging');
@@ -154,11 +154,17 @@ describe('one deploy at a time per service and environment', () => {
     assert.equal((await platform.simulator('reject', waiting.change!.number, 'bob.cab', 'not now')).body.webhook.status, 202);
     assert.equal((await ended(rejected)).status, 'rejected');
 
-    for (const run of [succeeded, rejected]) {
+    const laneCallsOf = new Map([
+      [succeeded, ['joinDeployLane', 'requestLaneTurn', 'leaveDeployLane']],
+      [rejected, ['joinDeployLane', 'leaveDeployLane']], // rejected before it was ready to deploy
+    ]);
+    for (const [run, expectedLaneCalls] of laneCallsOf) {
       const end = await endOfRun(run);
       assert.ok(end.leftAt >= 0 && end.finalStatusAt >= 0 && end.closedAt >= 0, JSON.stringify(end));
       assert.ok(end.leftAt < end.finalStatusAt, `left the lane (event ${end.leftAt}) before the final status (event ${end.finalStatusAt})`);
       assert.equal(end.taskBetween, false, `no workflow task between the final status (event ${end.finalStatusAt}) and the close (event ${end.closedAt})`);
+      assert.deepEqual(end.laneCalls, expectedLaneCalls);
+      assert.equal(end.laneTasksAndSignals, 0, 'no activity task or signal command for the lane');
     }
   });
 });
@@ -168,9 +174,16 @@ describe('one deploy at a time per service and environment', () => {
  * and whether a workflow task came between the final status and the close (the window in which a
  * reader could see the final status on an open run).
  */
-async function endOfRun(run: Started): Promise<{ leftAt: number; finalStatusAt: number; closedAt: number; taskBetween: boolean }> {
+async function endOfRun(
+  run: Started,
+): Promise<{ leftAt: number; finalStatusAt: number; closedAt: number; taskBetween: boolean; laneCalls: string[]; laneTasksAndSignals: number }> {
   const events = (await platform.client.workflow.getHandle(run.deploymentId, run.runId).fetchHistory()).events ?? [];
-  const leftAt = events.findIndex((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === laneLeaveSignal.name);
+  const localActivities = events.map(localActivityType);
+  const laneCalls = localActivities.filter((type): type is string => type !== undefined && /Lane/.test(type));
+  const leftAt = localActivities.indexOf('leaveDeployLane');
+  const laneTasksAndSignals = events.filter(
+    (e) => /Lane/.test(e.activityTaskScheduledEventAttributes?.activityType?.name ?? '') || e.signalExternalWorkflowExecutionInitiatedEventAttributes,
+  ).length;
   let finalStatusAt = -1;
   events.forEach((e, i) => {
     const status = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[DeployStatus.name]?.data;
@@ -178,7 +191,14 @@ async function endOfRun(run: Started): Promise<{ leftAt: number; finalStatusAt: 
   });
   const closedAt = events.findIndex((e) => e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes);
   const taskBetween = events.slice(finalStatusAt + 1, closedAt).some((e) => e.workflowTaskScheduledEventAttributes);
-  return { leftAt, finalStatusAt, closedAt, taskBetween };
+  return { leftAt, finalStatusAt, closedAt, taskBetween, laneCalls, laneTasksAndSignals };
+}
+
+/** The activity type a local-activity marker records (core writes its data as plain JSON). */
+function localActivityType(event: { markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null }): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type : undefined;
 }
 
 async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {

@@ -2,8 +2,11 @@
  * A deploy run's side of its lane (ADR 15): it joins when it starts, may be superseded by a newer
  * request until it holds the lane, waits its turn (`queued`) before it changes the cluster, and
  * leaves when it has ended, compensation included.
+ *
+ * How the run talks to its lane (ADR 19): runs started since `local` calls exist join, request
+ * and leave with local activities; older runs replay with the activity and signals they recorded.
  */
-import { laneOp } from '../shared/activity-options';
+import { laneLocalOp, laneOp } from '../shared/activity-options';
 import {
   ApplicationFailure,
   CancellationScope,
@@ -12,6 +15,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -35,6 +39,14 @@ const lanes = proxyActivities<DeployLaneActivities>({
   ...laneOp,
   summary: 'join the deploy lane of this service and environment',
 });
+const local = {
+  join: proxyLocalActivities<DeployLaneActivities>({ ...laneLocalOp, summary: 'join the deploy lane of this service and environment' }),
+  request: proxyLocalActivities<DeployLaneActivities>({ ...laneLocalOp, summary: 'ask the deploy lane for the turn to change the cluster' }),
+  leave: proxyLocalActivities<DeployLaneActivities>({ ...laneLocalOp, summary: 'hand the deploy lane on' }),
+};
+
+/** `signals`: the activity and signals of runs started before ADR 19; `local`: local activities. */
+export type LaneProtocol = 'signals' | 'local';
 
 export class LaneMembership {
   private readonly laneId: string;
@@ -50,6 +62,7 @@ export class LaneMembership {
   constructor(
     private readonly request: Pick<DeployRequest, 'project' | 'service' | 'environment'>,
     private readonly tracker: RunTracker<DeploymentStatusView>,
+    private readonly protocol: LaneProtocol,
   ) {
     // The execution's start (the request's arrival at Temporal), not the first workflow task's.
     const { workflowId, runId, startTime, taskQueue } = workflowInfo();
@@ -67,7 +80,8 @@ export class LaneMembership {
 
   async join(): Promise<void> {
     const { project, service, environment } = this.request;
-    await this.untilSuperseded(() => lanes.joinDeployLane({ laneId: this.laneId, taskQueue: this.taskQueue, lane: { project, service, environment }, member: this.self }));
+    const joining = { laneId: this.laneId, taskQueue: this.taskQueue, lane: { project, service, environment }, member: this.self };
+    await this.untilSuperseded(() => (this.protocol === 'local' ? local.join.joinDeployLane(joining) : lanes.joinDeployLane(joining)));
   }
 
   /**
@@ -113,6 +127,14 @@ export class LaneMembership {
 
   /** Asks the lane for the turn; a lane that is gone (terminated by an operator) is joined afresh. */
   private async requestTurn(ref: LaneRef): Promise<void> {
+    if (this.protocol === 'local') {
+      // The join that follows makes this run a member, so the lane cannot end before the next request.
+      while (!(await local.request.requestLaneTurn({ laneId: this.laneId, run: ref }))) {
+        log.warn('the deploy lane was gone; joining it again', { lane: this.laneId });
+        await this.join();
+      }
+      return;
+    }
     try {
       await getExternalWorkflowHandle(this.laneId).signal(laneRequestSignal, ref);
     } catch (error) {
@@ -127,9 +149,15 @@ export class LaneMembership {
   async leave(): Promise<void> {
     if (this.left) return;
     this.left = true;
+    const ref = { workflowId: this.self.workflowId, runId: this.self.runId };
     await CancellationScope.nonCancellable(async () => {
+      if (this.protocol === 'local') {
+        // `false`: the lane has ended (terminated), so there is nothing to hand on.
+        if (!(await local.leave.leaveDeployLane({ laneId: this.laneId, run: ref }))) log.info('the deploy lane had ended before the run left it', { lane: this.laneId });
+        return;
+      }
       try {
-        await getExternalWorkflowHandle(this.laneId).signal(laneLeaveSignal, { workflowId: this.self.workflowId, runId: this.self.runId });
+        await getExternalWorkflowHandle(this.laneId).signal(laneLeaveSignal, ref);
       } catch (error) {
         log.info('the deploy lane could not be told that the run ended', { lane: this.laneId, error: String(error) });
       }

@@ -7,12 +7,9 @@
  * - a run that joins older than the newest one seen is superseded by it at once;
  * - when the holder leaves, the run waiting for its turn (there is at most one) gets the lane.
  */
-import type { LaneMember, LanePhase, LaneRef, LaneSnapshot } from '../../shared/contracts/deploy-lane';
+import type { LaneEffect, LaneMember, LanePhase, LaneRef, LaneSnapshot } from '../../shared/contracts/deploy-lane';
 
-export type LaneEffect =
-  | { kind: 'grant'; to: LaneRef }
-  | { kind: 'queued'; to: LaneRef; behind: LaneRef }
-  | { kind: 'supersede'; to: LaneRef; by: LaneRef };
+export type { LaneEffect };
 
 function isNewer(a: LaneMember, b: LaneMember): boolean {
   return a.startedAt !== b.startedAt ? a.startedAt > b.startedAt : a.workflowId !== b.workflowId ? a.workflowId > b.workflowId : a.runId > b.runId;

@@ -3,8 +3,18 @@
  * orders the deploy runs of one service in one environment by the rule in lane-state.ts and tells
  * each run, by signal, when it may change the cluster, that it is queued, or that it is superseded.
  */
-import { laneOp } from '../shared/activity-options';
-import { condition, continueAsNew, getExternalWorkflowHandle, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { laneLocalOp, laneOp } from '../shared/activity-options';
+import {
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { DeployLaneActivities } from '../../activities/deploy-lanes';
 import {
   laneGrantedSignal,
@@ -17,6 +27,12 @@ import {
 } from '../../shared/contracts/deploy-lane';
 import { LaneState, type LaneEffect } from './lane-state';
 
+/**
+ * Lanes started since this patch tell their runs with a local activity (ADR 19) instead of a
+ * signal command, which cost the lane a workflow task more per message; older lanes replay as recorded.
+ */
+const LOCAL_DELIVERY_PATCH = 'deploy-lane-local-delivery';
+
 const lookup = proxyActivities<DeployLaneActivities>({
   ...laneOp,
   summary: 'check which lane members still run',
@@ -26,7 +42,14 @@ const lookup = proxyActivities<DeployLaneActivities>({
 const LINGER = '1 minute';
 const HOLDER_CHECK = '1 minute';
 
-async function deliver(effect: LaneEffect): Promise<void> {
+const telling = proxyLocalActivities<DeployLaneActivities>({ ...laneLocalOp, summary: 'tell a run what its deploy lane decided' });
+
+async function deliverLocally(effect: LaneEffect): Promise<void> {
+  // `false`: the run has ended meanwhile; it leaves (or is pruned) by itself.
+  if (!(await telling.tellLaneMember(effect))) log.info('a lane member had ended before it could be told', { run: effect.to.workflowId, effect: effect.kind });
+}
+
+async function deliverBySignal(effect: LaneEffect): Promise<void> {
   const run = getExternalWorkflowHandle(effect.to.workflowId, effect.to.runId);
   try {
     if (effect.kind === 'grant') await run.signal(laneGrantedSignal);
@@ -41,6 +64,7 @@ async function deliver(effect: LaneEffect): Promise<void> {
 export async function deployLaneWorkflow(input: DeployLaneInput): Promise<void> {
   const state = new LaneState(input.carried);
   const outbox: LaneEffect[] = [];
+  const deliver = patched(LOCAL_DELIVERY_PATCH) ? deliverLocally : deliverBySignal;
   setHandler(laneJoinSignal, (member) => void outbox.push(...state.join(member)));
   setHandler(laneRequestSignal, (run) => void outbox.push(...state.request(run)));
   setHandler(laneLeaveSignal, (run) => void outbox.push(...state.leave(run)));

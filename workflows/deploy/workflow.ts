@@ -17,7 +17,7 @@ import { ApprovalGate, awaitApprovalIfRequired, listenForDecisions } from '../sh
 import { changeCloser, compensateAndRethrow } from '../shared/compensation';
 import { RunTracker } from '../shared/run-tracker';
 import { Saga } from '../shared/saga';
-import { LaneMembership } from './lane-membership';
+import { LaneMembership, type LaneProtocol } from './lane-membership';
 
 /** Runs started since deploy lanes exist join theirs (ADR 15); older runs replay without. */
 const LANES_PATCH = 'deploy-lanes';
@@ -27,6 +27,18 @@ const LANES_PATCH = 'deploy-lanes';
  * that read `succeeded` could still find the run open). Older runs replay in the old order.
  */
 const LEAVE_BEFORE_FINAL_STATUS_PATCH = 'leave-lane-before-final-status';
+/**
+ * Runs started since this patch (ADR 19) talk to their lane with local activities, leave it
+ * before their final status, and record the final stage and status in one upsert. It stands for
+ * both patches above, so such a run records one patch marker (each costs a search-attribute upsert).
+ */
+const LEAN_RUN_PATCH = 'deploy-run-lean-2026-11';
+
+/** What this run does, as its history says (the newest patch first, so new runs record only it). */
+function runShapeOf(): { lane: LaneProtocol | undefined; finalStatusInOneUpsert: boolean } {
+  if (patched(LEAN_RUN_PATCH)) return { lane: 'local', finalStatusInOneUpsert: true };
+  return { lane: patched(LANES_PATCH) ? 'signals' : undefined, finalStatusInOneUpsert: false };
+}
 
 const scanning = proxyActivities<DeployActivities>({ ...scanOp, summary: 'judge the image scan against the environment policy' });
 const rendering = proxyActivities<DeployActivities>({ ...renderOp, summary: 'wrap the image in a Helm chart and render it' });
@@ -78,11 +90,12 @@ function newStatus(input: DeployInput, deploymentId: string): DeploymentStatusVi
 export async function deployWorkflow(input: DeployInput): Promise<DeployResult> {
   const { request, policy } = input;
   const { workflowId: deploymentId, runId } = workflowInfo();
+  const shape = runShapeOf();
   const tracker = new RunTracker(newStatus(input, deploymentId), (s) => [
     `${s.service} → ${s.project}/${s.environment}, image \`${s.image}\``,
     ...(s.revisions.deploy ? [`Revision ${s.revisions.deploy.slice(0, 12)}${s.revisions.mesh ? `, mesh ${s.revisions.mesh.slice(0, 12)}` : ''}`] : []),
     ...(input.links ? [`[Status in the platform API](${input.links.apiUrl}/v1/deployments/${deploymentId})`] : []),
-  ]);
+  ], { finalStatusInOneUpsert: shape.finalStatusInOneUpsert });
   let change: ChangeRecord | undefined;
   const gate = new ApprovalGate(tracker, () => change?.number, () => ({
     rules: policy.approval.approvers,
@@ -115,10 +128,10 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
     return summary;
   };
 
-  const lane = patched(LANES_PATCH) ? new LaneMembership(request, tracker) : undefined;
+  const lane = shape.lane ? new LaneMembership(request, tracker, shape.lane) : undefined;
   if (lane) {
     tracker.beforeFinalStatus(async () => {
-      if (patched(LEAVE_BEFORE_FINAL_STATUS_PATCH)) await lane.leave();
+      if (shape.lane === 'local' || patched(LEAVE_BEFORE_FINAL_STATUS_PATCH)) await lane.leave();
     });
   }
   /** Before the first change to the cluster, a newer request for the service may stop the run. */

@@ -1,4 +1,4 @@
-import { ActivityCancellationType, proxyActivities, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type ActivityInterfaceFor, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../shared/errors';
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
@@ -79,6 +79,15 @@ export const verifyOp: ActivityOptions = {
  * with a killed worker is retried within seconds.
  */
 export const laneOp: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+};
+
+/**
+ * The same calls made as local activities by deploy runs (ADR 19): each is a single Temporal
+ * request that never waits for another workflow, so it runs inside the run's workflow task.
+ */
+export const laneLocalOp: LocalActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 };

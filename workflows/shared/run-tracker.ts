@@ -32,6 +32,11 @@ export class RunTracker<View extends RunView> {
     private readonly state: View,
     /** Markdown lines for the run's current details, specific to the kind of run. */
     private readonly headline: (view: View) => string[],
+    /**
+     * Record the final stage and status in one upsert (one history event and one visibility write
+     * instead of two). Only for runs started with this shape: a replayed run issues what it recorded.
+     */
+    private readonly options: { finalStatusInOneUpsert?: boolean } = {},
   ) {}
 
   view(): View {
@@ -124,6 +129,15 @@ export class RunTracker<View extends RunView> {
   finish(status: RunStatus): void {
     this.state.endedAt = new Date().toISOString();
     this.state.stage = 'done';
+    if (this.options.finalStatusInOneUpsert) {
+      this.state.status = status;
+      upsertSearchAttributes([
+        { key: DeployStage, value: 'done' },
+        { key: DeployStatus, value: status },
+      ]);
+      this.publish();
+      return;
+    }
     upsertSearchAttributes([{ key: DeployStage, value: 'done' }]);
     this.setStatus(status);
   }

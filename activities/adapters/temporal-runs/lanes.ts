@@ -1,10 +1,39 @@
-/** Deploy lanes on Temporal: a lane is a workflow; joining it is a signal-with-start. */
+/** Deploy lanes on Temporal: a lane is a workflow; joining it is a signal-with-start, the rest signals. */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { DEPLOY_LANE_WORKFLOW_TYPE, laneJoinSignal } from '../../../shared/contracts/deploy-lane';
+import {
+  DEPLOY_LANE_WORKFLOW_TYPE,
+  laneGrantedSignal,
+  laneJoinSignal,
+  laneLeaveSignal,
+  laneQueuedSignal,
+  laneRequestSignal,
+  laneSupersededSignal,
+  type LaneEffect,
+  type LaneRef,
+} from '../../../shared/contracts/deploy-lane';
 import type { DeployLanes } from '../../ports/deploy-lanes';
 
 /** `workflowTaskTimeoutMs`: a lane's workflow task held by a dead worker stalls every run of its service until then. */
 export function createTemporalDeployLanes(client: Client, options: { workflowTaskTimeoutMs?: number } = {}): DeployLanes {
+  /** `false` when the workflow to signal is not running. */
+  const delivered = async (signalling: Promise<void>): Promise<boolean> => {
+    try {
+      await signalling;
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  };
+  const signalLane = (laneId: string, signal: typeof laneRequestSignal, run: LaneRef): Promise<boolean> =>
+    delivered(client.workflow.getHandle(laneId).signal(signal, { workflowId: run.workflowId, runId: run.runId }));
+  const tell = (effect: LaneEffect): Promise<void> => {
+    const run = client.workflow.getHandle(effect.to.workflowId, effect.to.runId);
+    if (effect.kind === 'grant') return run.signal(laneGrantedSignal);
+    if (effect.kind === 'queued') return run.signal(laneQueuedSignal, { behind: effect.behind });
+    return run.signal(laneSupersededSignal, { by: effect.by });
+  };
+
   return {
     async join(laneId, taskQueue, lane, member) {
       await client.workflow.signalWithStart(DEPLOY_LANE_WORKFLOW_TYPE, {
@@ -17,6 +46,10 @@ export function createTemporalDeployLanes(client: Client, options: { workflowTas
         staticSummary: `deploy lane of ${lane.service} in ${lane.project}/${lane.environment}: one deploy at a time, newest request wins`,
       });
     },
+
+    request: (laneId, run) => signalLane(laneId, laneRequestSignal, run),
+    leave: (laneId, run) => signalLane(laneId, laneLeaveSignal, run),
+    tell: (effect) => delivered(tell(effect)),
 
     async ended(runs) {
       const ended = [];
