@@ -28,6 +28,8 @@ import { createLocalGitSourceRepositories } from '../activities/adapters/git-sou
 import { createLocalSecretStore } from '../activities/adapters/local-secrets';
 import { payloadCodecFor } from '../shared/codec/data-converter';
 import { ENCRYPTED_ENCODING } from '../shared/codec/payload-encryption';
+import type { DeploymentStatusView } from '../shared/contracts/deploy';
+import { deployLaneId } from '../shared/contracts/deploy-lane';
 import { approvalSignal, runStatusQuery, type RunView } from '../shared/contracts/run';
 import { trivyReport } from '../test/helpers/fixtures';
 import { historyJsonText, loadHistory } from '../test/helpers/history-json';
@@ -186,6 +188,14 @@ async function startOperation(platform: TestPlatform, method: 'PATCH' | 'DELETE'
   return { workflowId: started.body.operationId, runId: started.body.runId };
 }
 
+/** The deploy lane a deploy run joined (ADR 15), as the run to record. */
+async function laneOf(platform: TestPlatform, run: Run): Promise<Run> {
+  const { project, service, environment } = (await view(platform, run)) as DeploymentStatusView;
+  const workflowId = deployLaneId({ project, service, environment }, platform.config.temporal.taskQueue);
+  const { runId } = await platform.client.workflow.getHandle(workflowId).describe();
+  return { workflowId, runId };
+}
+
 /** A git pre-commit hook in the GitOps repository (the real adapter commits there): a real refusal or a slow commit. */
 function gitopsHook(platform: TestPlatform, script: string | undefined): void {
   const hook = join(platform.config.gitops.repoDir, '.git', 'hooks', 'pre-commit');
@@ -330,6 +340,35 @@ const SCENARIOS: Scenario[] = [
       const run = await startDeploy(main, { service: 'parked', environment: 'staging' });
       await awaitingApproval(main, run);
       return run;
+    },
+  },
+  {
+    name: 'deploy-lane-one-run',
+    story: 'the deploy lane of a dev deploy alone in it: join, request, grant, leave; lingering for a late joiner (then terminated)',
+    waiting: true,
+    run: async ({ main }) => {
+      const run = await startDeploy(main, { service: 'lane-solo' });
+      await closed(main, run);
+      return laneOf(main, run);
+    },
+  },
+  {
+    name: 'deploy-lane-contended',
+    story: 'the deploy lane of three dev deploys of one service: the second queued behind the first (a slow commit), superseded by the third, which is granted when the first leaves; lingering (then terminated)',
+    waiting: true,
+    run: async ({ main }) => {
+      gitopsHook(main, 'case "$staged" in *"/lane-busy/app/"*) sleep 3;; esac');
+      try {
+        const first = await startDeploy(main, { service: 'lane-busy' });
+        await waitForView(main, first, 'deploying', (v) => v.stage === 'deploy');
+        const second = await startDeploy(main, { service: 'lane-busy' });
+        await waitForView(main, second, 'queued', (v) => v.status === 'queued');
+        const third = await startDeploy(main, { service: 'lane-busy' });
+        for (const run of [first, second, third]) await closed(main, run);
+        return laneOf(main, third);
+      } finally {
+        gitopsHook(main, undefined);
+      }
     },
   },
   {
