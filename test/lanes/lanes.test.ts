@@ -8,7 +8,8 @@
  *   request's image deployed.
  * - a run leaves its lane before it records its final status, in the same workflow task that
  *   closes it, so whoever reads a final status finds the run closed;
- * - a run talks to its lane with local activities (ADR 19): no activity task, no signal command.
+ * - a run talks to its lane with local activities (ADR 19): no activity task, no signal command;
+ * - a lane whose last run has left starts its one-minute linger (it used to stay open for good).
  * The GitOps repository's lock, held by the test, keeps a run in its deploy step for as long as
  * the test needs (the worker's apply waits for it, heartbeating).
  */
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { withFileLock } from '../../activities/adapters/gitops/lock';
 import type { DeploymentStatusView } from '../../shared/contracts/deploy';
+import { deployLaneId, laneLeaveSignal } from '../../shared/contracts/deploy-lane';
 import { DeployStatus } from '../../shared/search-attributes';
 import { GitOpsRepo, serviceDir, trivyReport } from '../helpers/fixtures';
 import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
@@ -166,6 +168,24 @@ describe('one deploy at a time per service and environment', () => {
       assert.deepEqual(end.laneCalls, expectedLaneCalls);
       assert.equal(end.laneTasksAndSignals, 0, 'no activity task or signal command for the lane');
     }
+  });
+
+  it('when the last run has left its lane, then the lane starts its one-minute linger and ends when it fires', async () => {
+    const run = await deploy('lane-linger');
+    assert.equal((await ended(run)).status, 'succeeded');
+    const lane = platform.client.workflow.getHandle(deployLaneId({ project: 'payments', service: 'lane-linger', environment: 'dev' }, platform.config.temporal.taskQueue));
+    let linger: { leftAt: number; timerAt: number; timeoutSeconds: number } | undefined;
+    await waitUntil('the lane to start its linger timer after the leave', async () => {
+      const events = (await lane.fetchHistory()).events ?? [];
+      const lastIndex = (test: (e: (typeof events)[number]) => boolean): number => events.reduce((found, e, i) => (test(e) ? i : found), -1);
+      const leftAt = lastIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === laneLeaveSignal.name);
+      const timerAt = lastIndex((e) => !!e.timerStartedEventAttributes);
+      if (leftAt < 0 || timerAt < leftAt) return false;
+      linger = { leftAt, timerAt, timeoutSeconds: Number(events[timerAt]?.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0) };
+      return true;
+    });
+    assert.equal(linger?.timeoutSeconds, 60, JSON.stringify(linger));
+    assert.equal((await lane.describe()).status.name, 'RUNNING', 'still open for a late joiner until the timer fires');
   });
 });
 

@@ -28,10 +28,12 @@ import {
 import { LaneState, type LaneEffect } from './lane-state';
 
 /**
- * Lanes started since this patch tell their runs with a local activity (ADR 19) instead of a
- * signal command, which cost the lane a workflow task more per message; older lanes replay as recorded.
+ * Lanes started since this patch (ADR 19) tell their runs with a local activity instead of a
+ * signal command, which cost the lane a workflow task more per message, and end a minute after
+ * their last member left. Lanes started before it replay as recorded: they never noticed that
+ * their last member had left while no run waited, and stayed open until the next run joined.
  */
-const LOCAL_DELIVERY_PATCH = 'deploy-lane-local-delivery';
+const LEAN_LANE_PATCH = 'deploy-lane-lean-2026-11';
 
 const lookup = proxyActivities<DeployLaneActivities>({
   ...laneOp,
@@ -64,7 +66,8 @@ async function deliverBySignal(effect: LaneEffect): Promise<void> {
 export async function deployLaneWorkflow(input: DeployLaneInput): Promise<void> {
   const state = new LaneState(input.carried);
   const outbox: LaneEffect[] = [];
-  const deliver = patched(LOCAL_DELIVERY_PATCH) ? deliverLocally : deliverBySignal;
+  const lean = patched(LEAN_LANE_PATCH);
+  const deliver = lean ? deliverLocally : deliverBySignal;
   setHandler(laneJoinSignal, (member) => void outbox.push(...state.join(member)));
   setHandler(laneRequestSignal, (run) => void outbox.push(...state.request(run)));
   setHandler(laneLeaveSignal, (run) => void outbox.push(...state.leave(run)));
@@ -83,7 +86,7 @@ export async function deployLaneWorkflow(input: DeployLaneInput): Promise<void> 
         for (const run of await lookup.endedLaneMembers(state.all())) outbox.push(...state.leave(run));
       }
     } else {
-      await condition(() => outbox.length > 0 || state.waiting.length > 0 || workflowInfo().continueAsNewSuggested);
+      await condition(() => outbox.length > 0 || state.waiting.length > 0 || (lean && state.isEmpty) || workflowInfo().continueAsNewSuggested);
     }
   }
 }
