@@ -27,11 +27,13 @@ const DEPLOY = 'deployWorkflow';
 const LZ_CREATE = 'landingZoneWorkflow';
 const LZ_UPDATE = 'landingZoneUpdateWorkflow';
 const LZ_DECOMMISSION = 'landingZoneDecommissionWorkflow';
+const LANE = 'deployLaneWorkflow';
 
 const COMPLETED = 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED';
 const FAILED = 'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED';
 const CANCELED = 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED';
 const TIMER_STARTED = 'EVENT_TYPE_TIMER_STARTED';
+const TASK_COMPLETED = 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED';
 
 interface Case {
   name: string;
@@ -85,6 +87,12 @@ const SWEEPER_STORIES: Record<string, string> = {
   'deploy-staging-awaiting-approval': 'still waiting for approval: the deadline timer only',
 };
 
+/** The deploy lanes `scripts/record-histories.ts` records since e3cb2dd (recorded then, and with 292b202's code). */
+const LANE_SCENARIOS: Case[] = [
+  { name: 'deploy-lane-one-run', workflowType: LANE, story: 'one run joined, asked, was granted and left; lingering', lastEvent: TIMER_STARTED },
+  { name: 'deploy-lane-contended', workflowType: LANE, story: 'three runs: one queued behind the holder, then superseded by the third, granted when the holder left; lingering', lastEvent: TIMER_STARTED },
+];
+
 /** Every release folder, and each fixture in it. A new folder must be listed here (the first test checks). */
 const RELEASES: Release[] = [
   {
@@ -109,6 +117,17 @@ const RELEASES: Release[] = [
     about: 'deploy lanes, the approval sweeper (patch approval-sweep: waiting runs schedule nothing), runs leaving their lane before their final status (patch leave-lane-before-final-status)',
     // The same scenarios; two now take the sweeper's path.
     cases: RECORDED_SCENARIOS.map((c) => ({ ...c, story: SWEEPER_STORIES[c.name] ?? c.story })),
+  },
+  {
+    commit: '292b202',
+    about: 'deploy lanes before ADR 19 (signal commands; a lane whose last run left stayed open), recorded for the lane scenarios only',
+    // That code never started the linger timer once its last run had left: the history ends with the leave's task.
+    cases: LANE_SCENARIOS.map((c) => ({ ...c, story: c.story.replace('lingering', 'left open'), lastEvent: TASK_COMPLETED })),
+  },
+  {
+    commit: 'e3cb2dd',
+    about: 'ADR 19: lane calls as local activities (patches deploy-run-lean-2026-11, deploy-lane-lean-2026-11), one final upsert, lanes that end when empty',
+    cases: [...RECORDED_SCENARIOS.map((c) => ({ ...c, story: SWEEPER_STORIES[c.name] ?? c.story })), ...LANE_SCENARIOS],
   },
 ];
 
@@ -196,7 +215,8 @@ describe('replaying runs of earlier releases with the current workflow code', ()
 describe('the replay suite detects non-deterministic changes (negative controls)', () => {
   /** The controls below were written against this release's histories (the approval-verified marker with the poller after it). */
   const newest = RELEASES.find((r) => r.commit === 'f949d99') as Release;
-  const latest = RELEASES.at(-1) as Release;
+  const lanesRelease = RELEASES.find((r) => r.commit === 'ba64dcd') as Release;
+  const lean = RELEASES.find((r) => r.commit === 'e3cb2dd') as Release;
 
   it('when a recorded run scheduled an activity the code no longer calls at that point, then replay fails with a DeterminismViolationError', async () => {
     const { json } = readFixture(newest.commit, 'deploy-dev-no-approval');
@@ -221,10 +241,24 @@ describe('the replay suite detects non-deterministic changes (negative controls)
   });
 
   it('when a run recorded with leave-lane-before-final-status is replayed as if the marker were absent, then the old order (final status, then leave) diverges and replay fails', async () => {
-    const { json } = readFixture(latest.commit, 'deploy-dev-no-approval');
+    const { json } = readFixture(lanesRelease.commit, 'deploy-dev-no-approval');
     assert.ok(patchIds(json).includes('leave-lane-before-final-status'), 'the run took the patched branch');
     withoutPatchMarker(json, 'leave-lane-before-final-status');
     await assert.rejects(replay(json, 'altered: no leave-lane-before-final-status marker'), DeterminismViolationError);
+  });
+
+  it('when a run recorded with deploy-run-lean-2026-11 is replayed as if the marker were absent, then the older lane messages diverge and replay fails', async () => {
+    const { json } = readFixture(lean.commit, 'deploy-dev-no-approval');
+    assert.deepEqual(patchIds(json), ['deploy-run-lean-2026-11'], 'one patch marker stands for the earlier lane patches');
+    withoutPatchMarker(json, 'deploy-run-lean-2026-11');
+    await assert.rejects(replay(json, 'altered: no deploy-run-lean-2026-11 marker'), DeterminismViolationError);
+  });
+
+  it('when a lane recorded with deploy-lane-lean-2026-11 is replayed as if the marker were absent, then the signal commands it would send diverge and replay fails', async () => {
+    const { json } = readFixture(lean.commit, 'deploy-lane-one-run');
+    assert.deepEqual(patchIds(json), ['deploy-lane-lean-2026-11']);
+    withoutPatchMarker(json, 'deploy-lane-lean-2026-11');
+    await assert.rejects(replay(json, 'altered: no deploy-lane-lean-2026-11 marker'), DeterminismViolationError);
   });
 
   it('when the previous release is replayed, then its runs take the pre-patch branch: they carry no approval-verified marker', () => {
