@@ -3,8 +3,8 @@
  * request until it holds the lane, waits its turn (`queued`) before it changes the cluster, and
  * leaves when it has ended, compensation included.
  *
- * How the run talks to its lane (ADR 19): runs started since `local` calls exist join, request
- * and leave with local activities; older runs replay with the activity and signals they recorded.
+ * How the run talks to its lane: runs started since ADR 19 (`local`) join, request and leave with
+ * local activities; older runs (`signals`) replay with the activity and signals they recorded.
  */
 import { laneLocalOp, laneOp } from '../shared/activity-options';
 import {

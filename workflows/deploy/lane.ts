@@ -1,7 +1,8 @@
 /**
  * A deploy lane (ADR 15): one per project/service/environment. It holds no cluster access; it
  * orders the deploy runs of one service in one environment by the rule in lane-state.ts and tells
- * each run, by signal, when it may change the cluster, that it is queued, or that it is superseded.
+ * each run (a local activity that signals it, ADR 19) when it may change the cluster, that it is
+ * queued, or that it is superseded.
  */
 import { laneLocalOp, laneOp } from '../shared/activity-options';
 import {

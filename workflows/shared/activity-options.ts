@@ -84,8 +84,9 @@ export const laneOp: ActivityOptions = {
 };
 
 /**
- * The same calls made as local activities by deploy runs (ADR 19): each is a single Temporal
- * request that never waits for another workflow, so it runs inside the run's workflow task.
+ * The lane calls deploy runs and lanes make as local activities (ADR 19): each is a single
+ * Temporal request that never waits for another workflow, so it runs inside the caller's workflow
+ * task. Retried without limit, as `laneOp`: Temporal being busy is waited out.
  */
 export const laneLocalOp: LocalActivityOptions = {
   startToCloseTimeout: '10s',
