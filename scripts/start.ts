@@ -10,6 +10,7 @@ import { spawnManaged, stopProcess, waitForPort } from './lib/processes';
 import { startTemporalDevServer, type DevServer } from './lib/temporal-dev-server';
 import { projectRoot, temporalCliPath } from './lib/tools';
 import { waitForWorkerPolling } from './lib/worker-polling';
+import { workerProcessEnv } from '../workers/process-env';
 
 const COLORS = { temporal: 35, simulator: 36, worker: 33, api: 32, start: 1 } as const;
 type Name = keyof typeof COLORS;
@@ -83,8 +84,8 @@ async function main(): Promise<void> {
     PLATFORM_DATA_DIR: config.dataDir,
     FORCE_COLOR: '0',
   };
-  const launch = (name: Name, entry: string): void => {
-    const child = spawnManaged(process.execPath, ['--import', 'tsx', entry], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const launch = (name: Name, entry: string, extraEnv: Record<string, string> = {}): void => {
+    const child = spawnManaged(process.execPath, ['--import', 'tsx', entry], { cwd: projectRoot, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     pipeLines(name, child);
     child.once('exit', (code, signal) => {
       if (stopping) return;
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
   const launchedAt = Date.now();
   launch('simulator', 'simulators/servicenow/main.ts');
   await waitForPort(config.simulator.port, 30_000, config.simulator.host);
-  launch('worker', 'workers/main.ts');
+  launch('worker', 'workers/main.ts', workerProcessEnv());
   launch('api', 'api/main.ts');
   await waitForPort(config.api.port, 60_000, config.api.host);
   // "Running" means runs move: wait until Temporal sees this worker poll its task queue.

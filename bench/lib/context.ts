@@ -16,6 +16,7 @@ import { childMatching, readCpu, type CpuReading } from './cpu';
 import { firstPoll, spawnWorker, type BenchWorker } from './children';
 import type { Sizes } from './sizes';
 import { sleep } from './stats';
+import { workerProcessEnv } from '../../workers/process-env';
 
 /** How many activities a run schedules, and (for a run that waits for approval) how many before the wait. */
 export interface RunShape {
@@ -83,7 +84,8 @@ export class Bench {
     const worker = spawnWorker({
       label,
       entry: 'workers/main.ts',
-      env: { ...this.platform.env, SERVICENOW_URL: this.serviceNowProxy.url, LOG_LEVEL: 'warn' },
+      // As `npm start` and docker-compose start it (workers/process-env.ts).
+      env: { ...this.platform.env, ...workerProcessEnv(), SERVICENOW_URL: this.serviceNowProxy.url, LOG_LEVEL: 'warn' },
       tempDir: this.tempDir,
       ...(process.env.BENCH_CPU_PROFILE ? { cpuProfileDir: process.env.BENCH_CPU_PROFILE } : {}),
     });

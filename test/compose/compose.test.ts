@@ -15,6 +15,7 @@ import { parse } from 'yaml';
 import { dockerComposePath, projectRoot, temporalCliPath } from '../../scripts/lib/tools';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../shared/search-attributes';
 import { stopOwnTemporal, testTemporalAddress } from '../helpers/temporal';
+import { WORKER_MALLOC_ARENA_MAX, WORKER_NODE_OPTIONS, workerProcessEnv } from '../../workers/process-env';
 
 const composeFile = join(projectRoot, 'docker-compose.yml');
 const dockerfile = join(projectRoot, 'Dockerfile');
@@ -237,6 +238,18 @@ describe('docker-compose.yml', () => {
     assert.equal(service('worker').environment?.SERVICENOW_URL, REQUIRED_ENV.SERVICENOW_URL);
     // Least privilege: the API never talks to ServiceNow, so it gets no ServiceNow password.
     assert.equal(service('api').environment?.SERVICENOW_PASSWORD, undefined);
+  });
+
+  test('the worker runs with the memory settings npm start and the bench use (workers/process-env.ts)', () => {
+    const worker = service('worker').environment;
+    assert.equal(worker?.MALLOC_ARENA_MAX, WORKER_MALLOC_ARENA_MAX);
+    assert.equal(worker?.NODE_OPTIONS, WORKER_NODE_OPTIONS);
+    assert.deepEqual(workerProcessEnv({}), { MALLOC_ARENA_MAX: WORKER_MALLOC_ARENA_MAX, NODE_OPTIONS: WORKER_NODE_OPTIONS });
+    assert.deepEqual(workerProcessEnv({ MALLOC_ARENA_MAX: '4', NODE_OPTIONS: '--max-old-space-size=512' }), {
+      MALLOC_ARENA_MAX: '4',
+      NODE_OPTIONS: `--max-old-space-size=512 ${WORKER_NODE_OPTIONS}`,
+    }, 'what the operator set wins, and NODE_OPTIONS is extended');
+    assert.equal(workerProcessEnv({ NODE_OPTIONS: '--max-semi-space-size=16' }).NODE_OPTIONS, '--max-semi-space-size=16', 'an explicit young generation size is kept');
   });
 
   test('the worker data directory is a named volume shared with the API', () => {
