@@ -63,10 +63,10 @@ const PRESETS: Record<SizeName, Omit<Sizes, 'name'>> = {
     throughputSeconds: 30,
     throughputConnections: [10, 50],
     burst: 500,
-    resume: 200,
+    resume: 500,
     parked: 10_000,
     parkedWindowSeconds: 120,
-    parkedApprove: 100,
+    parkedApprove: 1_000,
     setupConcurrency: 25,
   },
 };

@@ -40,7 +40,8 @@ export async function parkedScenario(bench: Bench, temporalDbFile: string | unde
   const parkStart = Date.now();
   const runs: PostedRun[] = await mapLimit(Array.from({ length: k }), sizes.setupConcurrency, () => bench.postDeployment(bench.stagingBody(bench.unique('park'))));
   const query = `TaskQueue = '${taskQueue}' AND DeployStatus = 'awaiting_approval'`;
-  const parkDeadline = Date.now() + 120_000 + k * 200;
+  // Parking runs at about 5 runs/s on 2 cores (the Temporal server is the busiest process): 300 ms each is the margin.
+  const parkDeadline = Date.now() + 120_000 + k * 300;
   for (;;) {
     const { count } = await bench.platform.client.workflow.count(query);
     if (count >= k) break;
