@@ -7,6 +7,7 @@
  *   BENCH_SIZE=medium npm run bench           minutes
  *   BENCH_SIZE=full npm run bench             the sizes of issue 12 (burst 500, 10,000 parked): long
  *   BENCH_SCENARIOS=latency,burst npm run bench   only some (latency, throughput, burst, resume, parked)
+ *   BENCH_RUNTIME=tsx npm run bench           children from source under tsx, as npm start runs them (bench/lib/runtime.ts)
  *   BENCH_BURST=50 BENCH_PARKED=200 …         any size on its own (bench/lib/sizes.ts)
  */
 import { randomUUID } from 'node:crypto';
@@ -21,6 +22,7 @@ import { startTestPlatform, type TestPlatform } from '../test/helpers/platform';
 import { startDelayProxy, type DelayProxy } from '../test/support/delay-proxy';
 import { Bench } from './lib/context';
 import { sizesFrom } from './lib/sizes';
+import { compileChildren, runtimeFrom } from './lib/runtime';
 import { formatTable, ratio, type Row } from './lib/stats';
 import { burstScenario } from './scenarios/burst';
 import { latencyScenario } from './scenarios/latency';
@@ -38,6 +40,9 @@ async function main(): Promise<number> {
   const began = performance.now();
   const log = (line: string): void => console.log(`bench [${((performance.now() - began) / 1000).toFixed(1).padStart(6)} s] ${line}`);
   log(`size ${sizes.name}: ${JSON.stringify(sizes)}`);
+  const runtime = runtimeFrom(process.env);
+  if (runtime === 'compiled') log(`child processes compiled into dist/ in ${await compileChildren()} ms (BENCH_RUNTIME=tsx runs them from source)`);
+  else log('child processes run under tsx (BENCH_RUNTIME=tsx): their memory is npm start\'s, not the image\'s');
 
   const tempDir = mkdtempSync(join(tmpdir(), 'bench-'));
   const temporalDbFile = join(tempDir, 'temporal.sqlite');
@@ -72,7 +77,7 @@ async function main(): Promise<number> {
     simulatorUrl = platform.simulatorUrl;
     connection = await Connection.connect({ address: server.address });
     const floorClient = new Client({ connection, namespace: 'default' });
-    bench = new Bench(sizes, platform, floorClient, connection, `bench-floor-${randomUUID()}`, server.address, tempDir, proxy, log);
+    bench = new Bench(sizes, platform, floorClient, connection, `bench-floor-${randomUUID()}`, server.address, tempDir, proxy, log, runtime);
     bench.serverPid = server.process.pid;
     const platformWorker = await bench.startPlatformWorker('platform-worker');
     const floorWorker = await bench.startFloorWorker('floor-worker');
@@ -108,6 +113,7 @@ async function main(): Promise<number> {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryMiB: Math.round(totalmem() / 1024 / 1024), node: process.version, platform: `${process.platform}-${process.arch}` },
     sizes,
+    runtime,
     scenarios: selected,
     startup,
     totalSeconds: Math.round(totalS),

@@ -1,7 +1,8 @@
 /**
  * Worker child processes for the bench (as test/helpers/worker-processes.ts runs them): the
  * platform's worker (`workers/main.ts`) and the floor's (`bench/floor/worker.ts`), each with the
- * memory reporter loaded so the bench reads its RSS and heap from outside.
+ * memory reporter loaded so the bench reads its RSS and heap from outside, compiled or under tsx
+ * (`bench/lib/runtime.ts`).
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { type Connection } from '@temporalio/client';
 import { spawnManaged } from '../../scripts/lib/processes';
 import { projectRoot } from '../../scripts/lib/tools';
 import { polledSince, workflowPollers } from '../../scripts/lib/worker-polling';
+import { childArgs, type BenchRuntime } from './runtime';
 import { sleep } from './stats';
 
 export interface MemoryReport {
@@ -38,13 +40,21 @@ export interface BenchWorker {
 
 let counter = 0;
 
-export function spawnWorker(options: { label: string; entry: string; env: Record<string, string>; tempDir: string; cpuProfileDir?: string }): BenchWorker {
+export function spawnWorker(options: {
+  label: string;
+  /** Project-relative TypeScript entry, e.g. `workers/main.ts`. */
+  entry: string;
+  runtime: BenchRuntime;
+  env: Record<string, string>;
+  tempDir: string;
+  cpuProfileDir?: string;
+}): BenchWorker {
   const memoryFile = join(options.tempDir, `memory-${options.label}-${++counter}.json`);
   const output: string[] = [];
   const watched: string[] = [];
   // BENCH_CPU_PROFILE=<dir>: the worker writes a V8 CPU profile there when it exits (see bench/profile-summary.ts).
   const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-  const child = spawnManaged(process.execPath, [...profile, '--import', 'tsx', join(projectRoot, 'bench/lib/memory-reporter.ts'), options.entry], {
+  const child = spawnManaged(process.execPath, [...profile, ...childArgs(options.runtime, options.entry)], {
     cwd: projectRoot,
     env: { ...process.env, ...options.env, BENCH_MEMORY_FILE: memoryFile },
     stdio: ['ignore', 'pipe', 'pipe'],

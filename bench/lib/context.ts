@@ -4,13 +4,12 @@
  * client, and the run shapes (activity counts) read from real platform histories.
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { type Client, type Connection, type WorkflowHandle } from '@temporalio/client';
 import { trivyReport } from '../../test/helpers/fixtures';
 import { deploymentBody, type TestPlatform } from '../../test/helpers/platform';
 import type { DelayProxy } from '../../test/support/delay-proxy';
 import type { DeploymentStatusView } from '../../shared/contracts/deploy';
-import { projectRoot } from '../../scripts/lib/tools';
+import type { BenchRuntime } from './runtime';
 import type { FloorInput, FloorResult } from '../floor/workflows';
 import { childMatching, readCpu, type CpuReading } from './cpu';
 import { firstPoll, spawnWorker, type BenchWorker } from './children';
@@ -53,6 +52,8 @@ export class Bench {
     /** Counts the worker's requests to the ServiceNow simulator (a pass-through proxy). */
     readonly serviceNowProxy: DelayProxy,
     readonly log: (line: string) => void,
+    /** How its child processes run: compiled, as the image runs them, or under tsx (bench/lib/runtime.ts). */
+    readonly runtime: BenchRuntime,
   ) {}
 
   /**
@@ -84,6 +85,7 @@ export class Bench {
     const worker = spawnWorker({
       label,
       entry: 'workers/main.ts',
+      runtime: this.runtime,
       // As `npm start` and docker-compose start it (workers/process-env.ts).
       env: { ...this.platform.env, ...workerProcessEnv(), SERVICENOW_URL: this.serviceNowProxy.url, LOG_LEVEL: 'warn' },
       tempDir: this.tempDir,
@@ -97,7 +99,8 @@ export class Bench {
   async startFloorWorker(label: string): Promise<{ worker: BenchWorker; startedToPollMs: number }> {
     const worker = spawnWorker({
       label,
-      entry: join(projectRoot, 'bench/floor/worker.ts'),
+      entry: 'bench/floor/worker.ts',
+      runtime: this.runtime,
       env: { BENCH_FLOOR_ADDRESS: this.temporalAddress, BENCH_FLOOR_TASK_QUEUE: this.floorTaskQueue },
       tempDir: this.tempDir,
     });

@@ -91,6 +91,7 @@ export async function throughputScenario(bench: Bench): Promise<Row[]> {
   const api = spawnWorker({
     label: 'api',
     entry: 'api/main.ts',
+    runtime: bench.runtime,
     env: { ...bench.platform.env, API_PORT: String(port), TEMPORAL_TASK_QUEUE: `bench-unpolled-${randomUUID()}`, LOG_LEVEL: 'error' },
     tempDir: bench.tempDir,
   });
