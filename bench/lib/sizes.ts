@@ -26,9 +26,11 @@ export interface Sizes {
   parkedApprove: number;
   /** Requests in flight while the bench sets up many runs (parked). BENCH_SETUP_CONCURRENCY */
   setupConcurrency: number;
+  /** Whether the parked scenario parks the floor's runs too; BENCH_PARKED_FLOOR=0 skips them. */
+  parkedFloor: boolean;
 }
 
-const PRESETS: Record<SizeName, Omit<Sizes, 'name'>> = {
+const PRESETS: Record<SizeName, Omit<Sizes, 'name' | 'parkedFloor'>> = {
   smoke: {
     latencyDev: 5,
     latencyStaging: 2,
@@ -99,5 +101,6 @@ export function sizesFrom(env: NodeJS.ProcessEnv): Sizes {
     parkedWindowSeconds: positive(env, 'BENCH_PARKED_WINDOW_SECONDS', preset.parkedWindowSeconds),
     parkedApprove: positive(env, 'BENCH_PARKED_APPROVE', preset.parkedApprove),
     setupConcurrency: Math.max(1, positive(env, 'BENCH_SETUP_CONCURRENCY', preset.setupConcurrency)),
+    parkedFloor: env.BENCH_PARKED_FLOOR !== '0',
   };
 }

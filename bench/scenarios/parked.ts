@@ -9,6 +9,7 @@
  */
 import { statSync } from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { MemoryReport } from '../lib/children';
 import type { Bench, PostedRun } from '../lib/context';
 import { distribution, mapLimit, mib, sleep, type Row } from '../lib/stats';
 
@@ -93,26 +94,12 @@ export async function parkedScenario(bench: Bench, temporalDbFile: string | unde
     misses.set(why, (misses.get(why) ?? 0) + 1);
   });
 
-  // --- the floor: K runs parked on a signal ---
-  const floorStart = Date.now();
-  const handles: WorkflowHandle[] = await mapLimit(Array.from({ length: k }), sizes.setupConcurrency, () =>
-    bench.startFloor({ activities: staging.activities, parkBefore }),
-  );
-  await mapLimit(handles, sizes.setupConcurrency, (h) => bench.floorParked(h, 120_000 + k * 50));
-  const floorParkedAfterMs = Date.now() - floorStart;
-  await sleep(Math.min(sizes.parkedWindowSeconds, 10) * 1000);
-  const floorMemory = bench.floorWorker?.memory();
-  const dbAfterFloor = fileSize(temporalDbFile);
-  const floorToResume: number[] = [];
-  const floorSent: number[] = [];
-  for (const handle of handles.slice(0, approveCount)) {
-    floorSent.push(Date.now());
-    await handle.signal('go');
-  }
-  await mapLimit(handles.slice(0, approveCount), 20, async (handle, i) => {
-    const { resumedAt } = await bench.floorResult(handle);
-    if (resumedAt !== undefined) floorToResume.push(resumedAt - (floorSent[i] ?? NaN));
-  });
+  // --- the floor: K runs parked on a signal (BENCH_PARKED_FLOOR=0 skips it: half the time at 10,000) ---
+  const floor = sizes.parkedFloor ? await parkFloorRuns(bench, { k, approveCount, activities: staging.activities, parkBefore }) : undefined;
+  const floorMemory = floor?.memory;
+  const floorParkedAfterMs = floor?.parkedAfterMs ?? NaN;
+  const dbAfterFloor = floor ? fileSize(temporalDbFile) : undefined;
+  const floorToResume = floor?.toResume ?? [];
 
   const perRunKiB = (after: number | undefined, before: number | undefined): string =>
     after !== undefined && before !== undefined ? ((after - before) / 1024 / k).toFixed(1) : '-';
@@ -145,7 +132,7 @@ export async function parkedScenario(bench: Bench, temporalDbFile: string | unde
         `Temporal DB growth per parked run (incl. the approved ones' history before the floor ran): platform ${perRunKiB(dbAfterPlatform, dbBefore)} KiB, floor ${perRunKiB(dbAfterFloor, dbAfterPlatform)} KiB; ` +
         `ServiceNow reads while all parked: ${reads} in ${Math.round((windowEnd - windowStart) / 1000)} s = ${readsPerMinute.toFixed(0)}/min` +
         `${windowEnd - windowStart < pollIntervalMs ? ` (window shorter than the ${Math.round(pollIntervalMs / 1000)} s poll interval: not representative)` : ''}, ${readsWhileParking} while parking (floor: none); ` +
-        `all parked after: platform ${(parkedAfterMs / 1000).toFixed(1)} s, floor ${(floorParkedAfterMs / 1000).toFixed(1)} s`,
+        `all parked after: platform ${(parkedAfterMs / 1000).toFixed(1)} s, floor ${floor ? `${(floorParkedAfterMs / 1000).toFixed(1)} s` : 'not run (BENCH_PARKED_FLOOR=0)'}`,
     },
     {
       scenario: 'parked',
@@ -156,4 +143,32 @@ export async function parkedScenario(bench: Bench, temporalDbFile: string | unde
       note: `approvals one after another; the simulator's approve call (webhook → API → run reads the change → answer) took p50 ${approveAnswered?.p50 ?? '-'} ms, p99 ${approveAnswered?.p99 ?? '-'} ms; floor: signal → next activity starts${notDeployed ? `; ${notDeployed} approved runs never deployed (${[...misses].map(([why, n]) => `${n}× ${why}`).join('; ')})` : ''}`,
     },
   ];
+}
+
+/** K floor runs parked on a signal, then `approveCount` of them signalled one after another: signal → next activity starts. */
+async function parkFloorRuns(
+  bench: Bench,
+  shape: { k: number; approveCount: number; activities: number; parkBefore: number },
+): Promise<{ memory: MemoryReport | undefined; parkedAfterMs: number; toResume: number[] }> {
+  const { k, approveCount } = shape;
+  const { sizes } = bench;
+  const floorStart = Date.now();
+  const handles: WorkflowHandle[] = await mapLimit(Array.from({ length: k }), sizes.setupConcurrency, () =>
+    bench.startFloor({ activities: shape.activities, parkBefore: shape.parkBefore }),
+  );
+  await mapLimit(handles, sizes.setupConcurrency, (h) => bench.floorParked(h, 120_000 + k * 50));
+  const parkedAfterMs = Date.now() - floorStart;
+  await sleep(Math.min(sizes.parkedWindowSeconds, 10) * 1000);
+  const memory = bench.floorWorker?.memory();
+  const toResume: number[] = [];
+  const sent: number[] = [];
+  for (const handle of handles.slice(0, approveCount)) {
+    sent.push(Date.now());
+    await handle.signal('go');
+  }
+  await mapLimit(handles.slice(0, approveCount), 20, async (handle, i) => {
+    const { resumedAt } = await bench.floorResult(handle);
+    if (resumedAt !== undefined) toResume.push(resumedAt - (sent[i] ?? NaN));
+  });
+  return { memory, parkedAfterMs, toResume };
 }
