@@ -1,7 +1,7 @@
 /**
  * How the worker process is started: environment that lowers its memory without costing CPU
- * (issue 12, docs/performance.md, "Worker memory"). An idle Temporal worker on the bench machine
- * has an RSS of about 290 MiB, most of it the SDK's own; on the burst of 100 these settings took
+ * (issue 12, docs/performance.md, "Worker memory"). An idle Temporal worker under tsx on the bench
+ * machine has an RSS of about 290 MiB, most of it the SDK's own; on the burst of 100 these settings took
  * the worker from 360 to 270 MiB at no measured CPU cost (249 ms per run against 261 ms).
  * - `MALLOC_ARENA_MAX=2`: glibc keeps two malloc arenas instead of up to eight per core for the
  *   SDK core's threads, whose freed memory otherwise stays spread over arenas.

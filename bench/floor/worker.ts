@@ -1,5 +1,5 @@
 /**
- * The floor's worker process: `node --import tsx bench/floor/worker.ts`, on the Temporal server and
+ * The floor's worker process (compiled or under tsx, as bench/lib/runtime.ts starts it), on the Temporal server and
  * task queue its environment names (BENCH_FLOOR_ADDRESS, BENCH_FLOOR_TASK_QUEUE). Same SDK and
  * defaults as the platform's worker; it bundles its workflows at start as the platform's does.
  */

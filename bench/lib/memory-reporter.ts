@@ -1,7 +1,7 @@
 /**
- * Entry point for a benchmarked child process: `node --import tsx bench/lib/memory-reporter.ts
- * <entry.ts>` writes the process's memory (current and peak RSS and V8 heap of the main thread) as
- * JSON to BENCH_MEMORY_FILE every 500 ms, then runs <entry.ts> as if it had been started itself.
+ * Entry point for a benchmarked child process: `node dist/bench/lib/memory-reporter.js <entry.js>`
+ * (or `node --import tsx bench/lib/memory-reporter.ts <entry.ts>`, bench/lib/runtime.ts) writes the process's memory (current and peak RSS and V8 heap of the main thread) as
+ * JSON to BENCH_MEMORY_FILE every 500 ms, then runs the entry as if it had been started itself.
  * (Not an `--import`: worker threads inherit those, and the Temporal worker's workflow thread
  * would report too.)
  */

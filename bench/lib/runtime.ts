@@ -7,7 +7,7 @@
  * - `tsx` (`BENCH_RUNTIME=tsx`): from the TypeScript sources under tsx, as `npm start` runs them.
  *   tsx's loader and the source maps it keeps cost an idle platform worker about 60 MiB of RSS
  *   on the bench machine (about 200 against 140 MiB), so memory numbers measured this way are
- *   `npm start`'s, not production's. Bench results before 2026-11-27 were measured this way.
+ *   `npm start`'s, not production's. Bench results up to 2c183f9 were measured this way.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';

@@ -97,9 +97,7 @@ export async function parkedScenario(bench: Bench, temporalDbFile: string | unde
   // --- the floor: K runs parked on a signal (BENCH_PARKED_FLOOR=0 skips it: half the time at 10,000) ---
   const floor = sizes.parkedFloor ? await parkFloorRuns(bench, { k, approveCount, activities: staging.activities, parkBefore }) : undefined;
   const floorMemory = floor?.memory;
-  const floorParkedAfterMs = floor?.parkedAfterMs ?? NaN;
   const dbAfterFloor = floor ? fileSize(temporalDbFile) : undefined;
-  const floorToResume = floor?.toResume ?? [];
 
   const perRunKiB = (after: number | undefined, before: number | undefined): string =>
     after !== undefined && before !== undefined ? ((after - before) / 1024 / k).toFixed(1) : '-';
@@ -117,7 +115,7 @@ export async function parkedScenario(bench: Bench, temporalDbFile: string | unde
         platformPeakRssMiB: mib(platformMemory?.peakRss) ?? NaN,
         floorPeakRssMiB: mib(floorMemory?.peakRss) ?? NaN,
         platformParkSetupMs: parkedAfterMs,
-        floorParkSetupMs: floorParkedAfterMs,
+        floorParkSetupMs: floor?.parkedAfterMs ?? NaN,
         temporalDbBytesBefore: dbBefore ?? NaN,
         temporalDbBytesAfterPlatform: dbAfterPlatform ?? NaN,
         temporalDbBytesAfterFloor: dbAfterFloor ?? NaN,
@@ -132,13 +130,13 @@ export async function parkedScenario(bench: Bench, temporalDbFile: string | unde
         `Temporal DB growth per parked run (incl. the approved ones' history before the floor ran): platform ${perRunKiB(dbAfterPlatform, dbBefore)} KiB, floor ${perRunKiB(dbAfterFloor, dbAfterPlatform)} KiB; ` +
         `ServiceNow reads while all parked: ${reads} in ${Math.round((windowEnd - windowStart) / 1000)} s = ${readsPerMinute.toFixed(0)}/min` +
         `${windowEnd - windowStart < pollIntervalMs ? ` (window shorter than the ${Math.round(pollIntervalMs / 1000)} s poll interval: not representative)` : ''}, ${readsWhileParking} while parking (floor: none); ` +
-        `all parked after: platform ${(parkedAfterMs / 1000).toFixed(1)} s, floor ${floor ? `${(floorParkedAfterMs / 1000).toFixed(1)} s` : 'not run (BENCH_PARKED_FLOOR=0)'}`,
+        `all parked after: platform ${(parkedAfterMs / 1000).toFixed(1)} s, floor ${floor ? `${(floor.parkedAfterMs / 1000).toFixed(1)} s` : 'not run (BENCH_PARKED_FLOOR=0)'}`,
     },
     {
       scenario: 'parked',
       measures: `approve ${approveCount} of ${k} → deploy step starts`,
       platform: distribution(toDeploy),
-      floor: distribution(floorToResume),
+      floor: distribution(floor?.toResume ?? []),
       extra: { approveAnsweredP50Ms: approveAnswered?.p50 ?? NaN, approveAnsweredP99Ms: approveAnswered?.p99 ?? NaN, notDeployed },
       note: `approvals one after another; the simulator's approve call (webhook → API → run reads the change → answer) took p50 ${approveAnswered?.p50 ?? '-'} ms, p99 ${approveAnswered?.p99 ?? '-'} ms; floor: signal → next activity starts${notDeployed ? `; ${notDeployed} approved runs never deployed (${[...misses].map(([why, n]) => `${n}× ${why}`).join('; ')})` : ''}`,
     },
