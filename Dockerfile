@@ -21,6 +21,8 @@ RUN apt-get update \
 FROM toolchain AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The worker's malloc_trim addon (an optional dependency, `file:native/malloc-trim`): npm ci builds it here.
+COPY native ./native
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # ---- build: full dependencies, TypeScript -> dist/ ----
@@ -28,6 +30,7 @@ FROM toolchain AS build
 WORKDIR /app
 # Lockfile first: the dependency layer is reused until package*.json change.
 COPY package.json package-lock.json ./
+COPY native ./native
 RUN npm ci --no-audit --no-fund
 # The directories tsconfig.build.json compiles (its "include" list).
 COPY tsconfig.json tsconfig.build.json ./
@@ -55,6 +58,8 @@ WORKDIR /app
 # hooks here, so scripts/setup.sh (dev tooling) is not needed in the image.
 COPY package.json package-lock.json ./
 COPY --from=deps /app/node_modules ./node_modules
+# node_modules/@deploy-platform/malloc-trim links here, with the addon npm ci built.
+COPY --from=deps /app/native ./native
 COPY --from=build /app/dist ./dist
 # Environment policy (PLATFORM_ENVIRONMENTS_FILE defaults to config/environments.yaml under /app).
 COPY config ./config

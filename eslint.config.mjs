@@ -37,7 +37,8 @@ function workflowFence(files, depth) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', '.tools/', 'tmp/'] },
+  // native/: C addons; their JavaScript is a one-line loader of the built .node file.
+  { ignores: ['node_modules/', 'dist/', '.data/', '.tools/', 'tmp/', 'native/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

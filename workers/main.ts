@@ -14,6 +14,7 @@ import { openPlatformStore } from '../shared/store';
 import { ensureApprovalSweeper } from './approval-sweeper';
 import { createDeployWorker, deployWorkflowBundleOptions } from './deploy-worker';
 import { loadWorkflowBundle } from './workflow-bundle';
+import { loadMallocTrimBinding, startMallocTrim } from './malloc-trim';
 import { loggableSdkFields } from './sdk-log';
 import { newWorkerIdentity, takeOverFromDeadPredecessors } from './takeover';
 
@@ -66,11 +67,22 @@ async function main(): Promise<void> {
       identity,
       log: (message, fields) => logger.warn(message, fields),
     });
-    logger.info('polling', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, gitops: config.gitops.repoDir, servicenow: config.servicenow.url, identity });
-    await worker.run();
+    const loaded = config.worker.mallocTrimIntervalMs > 0 ? loadMallocTrimBinding() : undefined;
+    if (loaded && 'unavailable' in loaded) logger.info('the C heap is not trimmed', { reason: loaded.unavailable });
+    const trimmer = startMallocTrim({
+      intervalMs: config.worker.mallocTrimIntervalMs,
+      binding: loaded && 'binding' in loaded ? loaded.binding : undefined,
+      log: (message, fields) => logger.warn(message, fields),
+    });
+    logger.info('polling', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, gitops: config.gitops.repoDir, servicenow: config.servicenow.url, identity, mallocTrim: trimmer.active ? `every ${config.worker.mallocTrimIntervalMs} ms` : 'off' });
+    try {
+      await worker.run();
+    } finally {
+      trimmer.stop();
+    }
     await registration.settled;
     registration.forget();
-    logger.info('stopped');
+    logger.info('stopped', { mallocTrims: trimmer.stats.trims, mallocTrimMs: Math.round(trimmer.stats.totalMs) });
   } finally {
     await clientConnection.close();
     await connection.close();

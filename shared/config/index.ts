@@ -73,6 +73,11 @@ export interface PlatformConfig {
     maxCachedWorkflows: number;
     maxConcurrentActivities: number;
     maxConcurrentWorkflowTasks: number;
+    /**
+     * How often the worker hands the C heap's free pages back to the kernel (glibc malloc_trim,
+     * WORKER_MALLOC_TRIM_INTERVAL); 0 = never. See workers/malloc-trim.ts.
+     */
+    mallocTrimIntervalMs: number;
     /** Where built workflow bundles are kept (WORKFLOW_BUNDLE_CACHE_DIR); the package's node_modules/.cache otherwise. */
     bundleCacheDir?: string;
   };
@@ -98,6 +103,23 @@ export interface PlatformConfig {
 }
 
 const port = z.coerce.number().int().min(0).max(65_535);
+/** A duration of at least 1s (`30s`, `5m`), or `off` (0). */
+function intervalOrOff(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      if (text.trim() === 'off') return 0;
+      try {
+        const ms = parseDuration(text);
+        if (ms >= 1_000) return ms;
+        ctx.addIssue({ code: 'custom', message: 'must be at least 1s, or off' });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+      return z.NEVER;
+    });
+}
 const ciTokensSchema = z.record(
   z.string().min(16, 'tokens must be at least 16 characters'),
   z.object({
@@ -154,20 +176,8 @@ const envSchema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
   WORKFLOW_BUNDLE_CACHE_DIR: z.string().min(1).optional(),
-  SERVICENOW_POLL_INTERVAL: z
-    .string()
-    .default('60s')
-    .transform((text, ctx) => {
-      if (text.trim() === 'off') return 0;
-      try {
-        const ms = parseDuration(text);
-        if (ms >= 1_000) return ms;
-        ctx.addIssue({ code: 'custom', message: 'must be at least 1s, or off' });
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      }
-      return z.NEVER;
-    }),
+  SERVICENOW_POLL_INTERVAL: intervalOrOff('60s'),
+  WORKER_MALLOC_TRIM_INTERVAL: intervalOrOff('30s'),
   SIMULATOR_HOST: z.string().default('127.0.0.1'),
   SIMULATOR_PORT: port.default(8090),
   SIMULATOR_WEBHOOK_URL: z.string().url().optional(),
@@ -337,6 +347,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: ProcessRole, cwd = proc
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      mallocTrimIntervalMs: e.WORKER_MALLOC_TRIM_INTERVAL,
       ...(e.WORKFLOW_BUNDLE_CACHE_DIR ? { bundleCacheDir: resolve(cwd, e.WORKFLOW_BUNDLE_CACHE_DIR) } : {}),
     },
     simulator: {

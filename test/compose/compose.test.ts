@@ -393,6 +393,20 @@ describe('Dockerfile (loose lint)', () => {
     assert.ok(copies.some((c) => /package-lock\.json/.test(c)), 'npm ci needs the lockfile');
   });
 
+  test('the malloc_trim addon (file:native/malloc-trim) is there before each npm ci and in the runtime stage', () => {
+    const lines = instructions();
+    const dependency = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { optionalDependencies?: Record<string, string> }).optionalDependencies?.['@deploy-platform/malloc-trim'];
+    assert.equal(dependency, 'file:native/malloc-trim');
+    const npmCi = lines.flatMap(([k, rest], i) => (k === 'RUN' && /\bnpm ci\b/.test(rest) ? [i] : []));
+    assert.equal(npmCi.length, 2);
+    for (const at of npmCi) {
+      const stageStart = lines.slice(0, at).map(([k]) => k).lastIndexOf('FROM');
+      const copied = lines.slice(stageStart, at).some(([k, rest]) => k === 'COPY' && /^native\s+\.\/native$/.test(rest.trim()));
+      assert.ok(copied, `COPY native ./native before "${lines[at]?.[1]}"`);
+    }
+    assert.ok(lines.some(([k, rest]) => k === 'COPY' && /--from=deps\s+\/app\/native\s/.test(rest)), 'the runtime stage copies the built addon that node_modules links to');
+  });
+
   test('the build stage copies every directory tsconfig.build.json compiles', () => {
     const copied = instructions()
       .filter(([k, rest]) => k === 'COPY' && !rest.startsWith('--from'))

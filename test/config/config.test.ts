@@ -150,7 +150,7 @@ clusters:
   it('when the approval poll interval is set, then it is a duration of at least a second, or off', () => {
     const dir = tempDir();
     assert.equal(loadConfig(base(dir), 'worker').servicenow.pollIntervalMs, 60_000);
-    assert.deepEqual(loadConfig(base(dir), 'worker').worker, { maxCachedWorkflows: 250, maxConcurrentActivities: 100, maxConcurrentWorkflowTasks: 40 });
+    assert.deepEqual(loadConfig(base(dir), 'worker').worker, { maxCachedWorkflows: 250, maxConcurrentActivities: 100, maxConcurrentWorkflowTasks: 40, mallocTrimIntervalMs: 30_000 });
     assert.equal(loadConfig({ ...base(dir), WORKER_MAX_CACHED_WORKFLOWS: '0', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '80' }, 'worker').worker.maxConcurrentWorkflowTasks, 80);
     assert.throws(() => loadConfig({ ...base(dir), WORKER_MAX_CACHED_WORKFLOWS: '20' }, 'worker'), /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS \(40\) may not exceed WORKER_MAX_CACHED_WORKFLOWS \(20\)/);
     assert.throws(() => loadConfig({ ...base(dir), WORKER_MAX_CACHED_WORKFLOWS: 'lots' }, 'worker'), /WORKER_MAX_CACHED_WORKFLOWS/);
@@ -158,6 +158,15 @@ clusters:
     assert.equal(loadConfig({ ...base(dir), SERVICENOW_POLL_INTERVAL: 'off' }, 'worker').servicenow.pollIntervalMs, 0);
     assert.throws(() => loadConfig({ ...base(dir), SERVICENOW_POLL_INTERVAL: '500ms' }, 'worker'), /SERVICENOW_POLL_INTERVAL.*at least 1s/);
     assert.throws(() => loadConfig({ ...base(dir), SERVICENOW_POLL_INTERVAL: 'often' }, 'worker'), /SERVICENOW_POLL_INTERVAL.*not a duration/);
+  });
+
+  it('when the malloc trim interval is set, then it is a duration of at least a second, or off (default 30s)', () => {
+    const dir = tempDir();
+    assert.equal(loadConfig(base(dir), 'worker').worker.mallocTrimIntervalMs, 30_000);
+    assert.equal(loadConfig({ ...base(dir), WORKER_MALLOC_TRIM_INTERVAL: '5m' }, 'worker').worker.mallocTrimIntervalMs, 300_000);
+    assert.equal(loadConfig({ ...base(dir), WORKER_MALLOC_TRIM_INTERVAL: 'off' }, 'worker').worker.mallocTrimIntervalMs, 0);
+    assert.throws(() => loadConfig({ ...base(dir), WORKER_MALLOC_TRIM_INTERVAL: '100ms' }, 'worker'), /WORKER_MALLOC_TRIM_INTERVAL.*at least 1s/);
+    assert.throws(() => loadConfig({ ...base(dir), WORKER_MALLOC_TRIM_INTERVAL: 'sometimes' }, 'worker'), /WORKER_MALLOC_TRIM_INTERVAL.*not a duration/);
   });
 
   it('when the workflow task timeout is set, then it is a duration between 1s and 120s (default 5s)', () => {
