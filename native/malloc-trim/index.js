@@ -1,3 +1,3 @@
 'use strict';
-// The addon node-gyp built at install (npm runs `node-gyp rebuild` for a package with binding.gyp).
+// The addon built by the root package's postinstall (`node-gyp rebuild` in this folder).
 module.exports = require('./build/Release/malloc_trim.node');
