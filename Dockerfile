@@ -21,7 +21,7 @@ RUN apt-get update \
 FROM toolchain AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# The worker's malloc_trim addon (an optional dependency, `file:native/malloc-trim`): npm ci builds it here.
+# The worker's malloc_trim addon (`file:native/malloc-trim`): the root package's postinstall builds it here.
 COPY native ./native
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 

@@ -6,8 +6,8 @@
  * mapped. glibc's malloc_trim(0) returns those holes too: on the bench, 2,000 parked runs, the
  * worker went from 283 to 201 MiB in one call (its glibc heap from 81 to 26 MiB).
  *
- * The call comes from `@deploy-platform/malloc-trim` (native/malloc-trim, an optional dependency
- * built by node-gyp at install). Where it did not build, or the C library is not glibc (musl,
+ * The call comes from `@deploy-platform/malloc-trim` (native/malloc-trim, linked as an optional
+ * dependency and built by the root package's postinstall). Where it did not build, or the C library is not glibc (musl,
  * macOS), there is nothing to call and the worker runs as before; it says so once at start.
  */
 
