@@ -58,7 +58,7 @@ WORKDIR /app
 # hooks here, so scripts/setup.sh (dev tooling) is not needed in the image.
 COPY package.json package-lock.json ./
 COPY --from=deps /app/node_modules ./node_modules
-# node_modules/@deploy-platform/malloc-trim links here, with the addon npm ci built.
+# node_modules/@deploy-platform/malloc-trim links here, with the addon the deps stage built.
 COPY --from=deps /app/native ./native
 COPY --from=build /app/dist ./dist
 # Environment policy (PLATFORM_ENVIRONMENTS_FILE defaults to config/environments.yaml under /app).

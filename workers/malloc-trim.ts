@@ -1,14 +1,15 @@
 /**
  * Hands the worker's free C-heap pages back to the kernel every WORKER_MALLOC_TRIM_INTERVAL
- * (issue 12, ADR 22). The SDK's core (Rust), Node's buffers and V8's compiler all allocate with
+ * (issue 12, ADR 20). The SDK's core (Rust), Node's buffers and V8's compiler all allocate with
  * glibc malloc; after a busy stretch (parking thousands of runs) most of that is free again but
  * stays in the process, because free() only returns the top of a heap and the holes below it stay
  * mapped. glibc's malloc_trim(0) returns those holes too: on the bench, 2,000 parked runs, the
  * worker went from 283 to 201 MiB in one call (its glibc heap from 81 to 26 MiB).
  *
  * The call comes from `@deploy-platform/malloc-trim` (native/malloc-trim, linked as an optional
- * dependency and built by the root package's postinstall). Where it did not build, or the C library is not glibc (musl,
- * macOS), there is nothing to call and the worker runs as before; it says so once at start.
+ * dependency and built by the root package's postinstall). Where it did not build, or the C
+ * library is not glibc (musl, macOS), there is nothing to call and the worker runs as before; it
+ * says so once at start.
  */
 
 export interface MallocTrimBinding {

@@ -174,9 +174,10 @@ const envSchema = z.object({
   SERVICENOW_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
-  // 10, not the SDK's 40: the worker runs its workflow tasks on one thread, and on a burst of 500 the
-  // tasks queued inside it cost more than they overlap (docs/performance.md, workflow task slots).
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(10),
+  // 20, not the SDK's 40: the worker runs its workflow tasks on one thread, and on a burst of 500 the
+  // tasks queued inside it cost more than they overlap; 10 was faster still but left status queries
+  // of just-ended runs unanswered after a restart (docs/performance.md, workflow task slots).
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(20),
   WORKFLOW_BUNDLE_CACHE_DIR: z.string().min(1).optional(),
   SERVICENOW_POLL_INTERVAL: intervalOrOff('60s'),
   WORKER_MALLOC_TRIM_INTERVAL: intervalOrOff('30s'),

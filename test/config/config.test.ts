@@ -150,9 +150,9 @@ clusters:
   it('when the approval poll interval is set, then it is a duration of at least a second, or off', () => {
     const dir = tempDir();
     assert.equal(loadConfig(base(dir), 'worker').servicenow.pollIntervalMs, 60_000);
-    assert.deepEqual(loadConfig(base(dir), 'worker').worker, { maxCachedWorkflows: 250, maxConcurrentActivities: 100, maxConcurrentWorkflowTasks: 10, mallocTrimIntervalMs: 30_000 });
+    assert.deepEqual(loadConfig(base(dir), 'worker').worker, { maxCachedWorkflows: 250, maxConcurrentActivities: 100, maxConcurrentWorkflowTasks: 20, mallocTrimIntervalMs: 30_000 });
     assert.equal(loadConfig({ ...base(dir), WORKER_MAX_CACHED_WORKFLOWS: '0', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '80' }, 'worker').worker.maxConcurrentWorkflowTasks, 80);
-    assert.throws(() => loadConfig({ ...base(dir), WORKER_MAX_CACHED_WORKFLOWS: '5' }, 'worker'), /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS \(10\) may not exceed WORKER_MAX_CACHED_WORKFLOWS \(5\)/);
+    assert.throws(() => loadConfig({ ...base(dir), WORKER_MAX_CACHED_WORKFLOWS: '5' }, 'worker'), /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS \(20\) may not exceed WORKER_MAX_CACHED_WORKFLOWS \(5\)/);
     assert.throws(() => loadConfig({ ...base(dir), WORKER_MAX_CACHED_WORKFLOWS: 'lots' }, 'worker'), /WORKER_MAX_CACHED_WORKFLOWS/);
     assert.equal(loadConfig({ ...base(dir), SERVICENOW_POLL_INTERVAL: '90s' }, 'worker').servicenow.pollIntervalMs, 90_000);
     assert.equal(loadConfig({ ...base(dir), SERVICENOW_POLL_INTERVAL: 'off' }, 'worker').servicenow.pollIntervalMs, 0);
