@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     }
     await registration.settled;
     registration.forget();
-    logger.info('stopped', { mallocTrims: trimmer.stats.trims, mallocTrimMs: Math.round(trimmer.stats.totalMs) });
+    logger.info('stopped', { mallocTrims: trimmer.stats.trims, mallocTrimsReleased: trimmer.stats.released, mallocTrimMs: Math.round(trimmer.stats.totalMs) });
   } finally {
     await clientConnection.close();
     await connection.close();
