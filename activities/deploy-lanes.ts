@@ -14,6 +14,22 @@ export function createDeployLaneActivities(lanes: DeployLanes) {
       await lanes.join(input.laneId, input.taskQueue, input.lane, input.member);
     },
 
+    /**
+     * Joins and asks for the turn at once, for a run that waits for nothing before its first change
+     * to the cluster (ADR 21). `holding`: no lane was running, so the run started one that it
+     * holds. `asked`: it joined the running lane and asked; the lane answers with a signal.
+     * Membership keeps the lane open until the request; if an operator ended the lane in between,
+     * the attempt fails and its retry starts again. A retry after a start that succeeded finds the
+     * run's own lane running, joins it again (ignored) and asks again: a holder is granted again.
+     */
+    async joinDeployLaneAndRequestTurn(input: { laneId: string; taskQueue: string; lane: Omit<DeployLaneInput, 'carried'>; member: LaneMember }): Promise<'holding' | 'asked'> {
+      if (await lanes.startHolding(input.laneId, input.taskQueue, input.lane, input.member)) return 'holding';
+      await lanes.join(input.laneId, input.taskQueue, input.lane, input.member);
+      const { workflowId, runId } = input.member;
+      if (!(await lanes.request(input.laneId, { workflowId, runId }))) throw new Error(`the deploy lane ${input.laneId} ended between the join and the request`);
+      return 'asked';
+    },
+
     /** Asks for the lane's turn; `false` when the lane is gone (the run joins it again). */
     async requestLaneTurn(input: { laneId: string; run: LaneRef }): Promise<boolean> {
       return lanes.request(input.laneId, input.run);

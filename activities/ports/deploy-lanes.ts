@@ -5,6 +5,12 @@ export interface DeployLanes {
   /** Announces `member` to the lane `laneId`, starting it on `taskQueue` when it is not running. Idempotent. */
   join(laneId: string, taskQueue: string, lane: Omit<DeployLaneInput, 'carried'>, member: LaneMember): Promise<void>;
   /**
+   * Starts the lane `laneId` on `taskQueue` with `member` holding it, when no lane of that id is
+   * running (ADR 21): the run may change the cluster at once, and nobody has to tell it so.
+   * Resolves `false` when a lane is running: join it and request the turn instead.
+   */
+  startHolding(laneId: string, taskQueue: string, lane: Omit<DeployLaneInput, 'carried'>, member: LaneMember): Promise<boolean>;
+  /**
    * Tells the lane that `run` is ready to change the cluster (the lane answers with a signal).
    * Resolves `false` when the lane is not running (terminated by an operator): join it again.
    */

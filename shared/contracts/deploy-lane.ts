@@ -24,7 +24,10 @@ export interface DeployLaneInput {
   project: string;
   service: string;
   environment: string;
-  /** State carried over `continueAsNew` (absent on the first run). */
+  /**
+   * State carried over `continueAsNew`; on a lane's first run, the run that started it holding it
+   * (ADR 21), or absent (a lane started by a join).
+   */
   carried?: LaneSnapshot;
 }
 

@@ -9,6 +9,10 @@
  * - a run leaves its lane before it records its final status, in the same workflow task that
  *   closes it, so whoever reads a final status finds the run closed;
  * - a run talks to its lane with local activities (ADR 19): no activity task, no signal command;
+ * - a run that waits for nothing before its first change joins when it asks for the turn (ADR 21):
+ *   with no lane running it starts one holding it (no grant needed); an older one that joins after
+ *   a newer run is superseded then, one that fails before never joins,
+ *   and one whose change ServiceNow plans for later joins before it waits for the window;
  * - a lane whose last run has left starts its one-minute linger (it used to stay open for good).
  * The GitOps repository's lock, held by the test, keeps a run in its deploy step for as long as
  * the test needs (the worker's apply waits for it, heartbeating).
@@ -16,9 +20,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { withFileLock } from '../../activities/adapters/gitops/lock';
+import type { ChangeManagement } from '../../activities/ports/change-management';
 import type { DeploymentStatusView } from '../../shared/contracts/deploy';
-import { deployLaneId, laneLeaveSignal } from '../../shared/contracts/deploy-lane';
+import { DEPLOY_LANE_WORKFLOW_TYPE, deployLaneId, laneJoinSignal, laneLeaveSignal, type DeployLaneInput } from '../../shared/contracts/deploy-lane';
 import { DeployStatus } from '../../shared/search-attributes';
 import { GitOpsRepo, serviceDir, trivyReport } from '../helpers/fixtures';
 import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
@@ -157,8 +163,8 @@ describe('one deploy at a time per service and environment', () => {
     assert.equal((await ended(rejected)).status, 'rejected');
 
     const laneCallsOf = new Map([
-      [succeeded, ['joinDeployLane', 'requestLaneTurn', 'leaveDeployLane']],
-      [rejected, ['joinDeployLane', 'leaveDeployLane']], // rejected before it was ready to deploy
+      [succeeded, ['joinDeployLaneAndRequestTurn', 'leaveDeployLane']], // waited for nothing: joined when it asked (ADR 21)
+      [rejected, ['joinDeployLane', 'leaveDeployLane']], // joined at its start, rejected before it was ready to deploy
     ]);
     for (const [run, expectedLaneCalls] of laneCallsOf) {
       const end = await endOfRun(run);
@@ -168,6 +174,60 @@ describe('one deploy at a time per service and environment', () => {
       assert.deepEqual(end.laneCalls, expectedLaneCalls);
       assert.equal(end.laneTasksAndSignals, 0, 'no activity task or signal command for the lane');
     }
+  });
+
+  it('when no lane of the service runs, then a run that waits for nothing starts its lane holding it, and no grant is sent to it', async () => {
+    const run = await deploy('lane-start-holding');
+    assert.equal((await ended(run)).status, 'succeeded');
+    const runEvents = (await platform.client.workflow.getHandle(run.deploymentId, run.runId).fetchHistory()).events ?? [];
+    assert.deepEqual(runEvents.flatMap((e) => (e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : [])), [], 'no signal: no grant');
+
+    const lane = platform.client.workflow.getHandle(deployLaneId({ project: 'payments', service: 'lane-start-holding', environment: 'dev' }, platform.config.temporal.taskQueue));
+    const laneEvents = (await lane.fetchHistory()).events ?? [];
+    const started = await decodeFromPayloadsAtIndex<DeployLaneInput>(platform.client.options.loadedDataConverter, 0, laneEvents[0]?.workflowExecutionStartedEventAttributes?.input?.payloads);
+    assert.deepEqual(started.carried?.members.map((m) => [m.member.runId, m.phase]), [[run.runId, 'holding']], 'the lane started with the run holding it');
+    const laneSignals = laneEvents.flatMap((e) => (e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : []));
+    assert.deepEqual(laneSignals, [laneLeaveSignal.name], 'no join, no request: only the leave');
+  });
+
+  it('when a run that waits for nothing joins its lane after a newer run of the service did, then it is superseded at its join and nothing of it is applied', async () => {
+    // A newer run than any this test starts (an hour ahead) joins and leaves, as a run that went
+    // through before the older one was ready; the lane remembers it while it lingers.
+    const service = 'lane-late-join';
+    const laneId = deployLaneId({ project: 'payments', service, environment: 'dev' }, platform.config.temporal.taskQueue);
+    const newer = { workflowId: `deploy.payments.${service}.dev.newer`, runId: 'a-newer-run', startedAt: Date.now() + 3_600_000 };
+    const lane = await platform.client.workflow.signalWithStart(DEPLOY_LANE_WORKFLOW_TYPE, {
+      workflowId: laneId,
+      taskQueue: platform.config.temporal.taskQueue,
+      args: [{ project: 'payments', service, environment: 'dev' }],
+      signal: laneJoinSignal,
+      signalArgs: [newer],
+    });
+    await lane.signal(laneLeaveSignal, { workflowId: newer.workflowId, runId: newer.runId });
+
+    const older = await deploy(service);
+    const view = await ended(older);
+    assert.equal(view.status, 'superseded');
+    assert.deepEqual(view.supersededBy, { deploymentId: newer.workflowId, runId: newer.runId });
+    assert.equal(view.change?.outcome, 'cancelled');
+    assert.ok(!view.steps.some((s) => s.name === 'deploy'), 'nothing was applied');
+    assert.ok(view.steps.some((s) => s.name === 'openChange' && s.status === 'succeeded'), 'it prepared before it joined');
+    assert.deepEqual((await endOfRun(older)).laneCalls, ['joinDeployLaneAndRequestTurn', 'leaveDeployLane']);
+    await lane.terminate('test over');
+  });
+
+  it('when a run that waits for nothing fails before its first change, then it never joined its lane and no lane was started', async () => {
+    const service = 'lane-never-joined';
+    const digest = uniqueDigest();
+    const image = `registry.example.com/payments/${service}:1.0.0@${digest}`;
+    const body = deploymentBody({ service, environment: 'dev', image, route: { host: `${service}.payments.example.com`, path: '/' }, scanReport: trivyReport(image, ['CRITICAL']) });
+    const started = await platform.http('POST', '/v1/deployments', body);
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const run = { ...(started.body as { deploymentId: string; runId: string }), digest };
+    assert.equal((await ended(run)).status, 'failed');
+    assert.deepEqual((await endOfRun(run)).laneCalls, [], 'no join, no leave');
+    const laneId = deployLaneId({ project: 'payments', service, environment: 'dev' }, platform.config.temporal.taskQueue);
+    await assert.rejects(platform.client.workflow.getHandle(laneId).describe(), /not found/i);
   });
 
   it('when the last run has left its lane, then the lane starts its one-minute linger and ends when it fires', async () => {
@@ -189,6 +249,50 @@ describe('one deploy at a time per service and environment', () => {
   });
 });
 
+describe('a run without approval whose change ServiceNow plans for later', () => {
+  // The first change opened gets a planned window an hour ahead, as a ServiceNow business rule may
+  // give a standard change; later ones get none.
+  let windowed: TestPlatform;
+  let opened = 0;
+  const planned = (real: ChangeManagement): ChangeManagement => ({
+    open: async (request) => {
+      const change = await real.open(request);
+      return opened++ === 0 ? { ...change, window: { start: new Date(Date.now() + 3_600_000).toISOString(), end: new Date(Date.now() + 7_200_000).toISOString() } } : change;
+    },
+    get: (sysId) => real.get(sysId),
+    approvals: (sysId) => real.approvals(sysId),
+    decidedSince: (since, page) => real.decidedSince(since, page),
+    close: (request) => real.close(request),
+  });
+  before(async () => {
+    windowed = await startTestPlatform({ ports: (real) => ({ changes: planned(real.changes) }) });
+  });
+  after(async () => {
+    await windowed.stop();
+  });
+
+  it('when it waits for its window, then it joined its lane before waiting, and a newer request supersedes it there', async () => {
+    const request = async (): Promise<Started> => {
+      const digest = uniqueDigest();
+      const image = `registry.example.com/payments/lane-windowed:1.0.0@${digest}`;
+      const started = await windowed.http('POST', '/v1/deployments', deploymentBody({ service: 'lane-windowed', environment: 'dev', image, route: { host: 'lane-windowed.payments.example.com', path: '/' } }));
+      assert.equal(started.status, 202, JSON.stringify(started.body));
+      return { ...(started.body as { deploymentId: string; runId: string }), digest };
+    };
+    const older = await request();
+    assert.equal((await windowed.waitForStatus(older.deploymentId, 'waiting_for_window', 60_000)).stage, 'awaitWindow');
+    const newer = await request();
+
+    const view = await windowed.waitForStatus(older.deploymentId, TERMINAL as DeploymentStatusView['status'][], 60_000);
+    assert.equal(view.status, 'superseded');
+    assert.equal(view.supersededBy?.deploymentId, newer.deploymentId);
+    assert.equal(view.change?.outcome, 'cancelled');
+    assert.equal((await windowed.waitForStatus(newer.deploymentId, TERMINAL as DeploymentStatusView['status'][], 60_000)).status, 'succeeded');
+    assert.deepEqual((await endOfRun(older, windowed)).laneCalls, ['joinDeployLane', 'leaveDeployLane'], 'joined when its change was open, before it waited');
+    assert.deepEqual((await endOfRun(newer, windowed)).laneCalls, ['joinDeployLaneAndRequestTurn', 'leaveDeployLane']);
+  });
+});
+
 /**
  * Where, in the run's history, it told its lane it left, recorded its final status, and closed;
  * and whether a workflow task came between the final status and the close (the window in which a
@@ -196,8 +300,9 @@ describe('one deploy at a time per service and environment', () => {
  */
 async function endOfRun(
   run: Started,
+  on: TestPlatform = platform,
 ): Promise<{ leftAt: number; finalStatusAt: number; closedAt: number; taskBetween: boolean; laneCalls: string[]; laneTasksAndSignals: number }> {
-  const events = (await platform.client.workflow.getHandle(run.deploymentId, run.runId).fetchHistory()).events ?? [];
+  const events = (await on.client.workflow.getHandle(run.deploymentId, run.runId).fetchHistory()).events ?? [];
   const localActivities = events.map(localActivityType);
   const laneCalls = localActivities.filter((type): type is string => type !== undefined && /Lane/.test(type));
   const leftAt = localActivities.indexOf('leaveDeployLane');

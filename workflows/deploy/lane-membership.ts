@@ -42,6 +42,7 @@ const lanes = proxyActivities<DeployLaneActivities>({
 const local = {
   join: proxyLocalActivities<DeployLaneActivities>({ ...laneLocalOp, summary: 'join the deploy lane of this service and environment' }),
   request: proxyLocalActivities<DeployLaneActivities>({ ...laneLocalOp, summary: 'ask the deploy lane for the turn to change the cluster' }),
+  joinAndRequest: proxyLocalActivities<DeployLaneActivities>({ ...laneLocalOp, summary: 'join the deploy lane and ask for the turn to change the cluster' }),
   leave: proxyLocalActivities<DeployLaneActivities>({ ...laneLocalOp, summary: 'hand the deploy lane on' }),
 };
 
@@ -52,6 +53,8 @@ export class LaneMembership {
   private readonly laneId: string;
   private readonly taskQueue: string;
   private readonly self: LaneMember;
+  /** Set before the join is sent: a run that may have joined leaves, one that never did has nothing to leave. */
+  private mayHaveJoined = false;
   private granted = false;
   private holding = false;
   private left = false;
@@ -79,9 +82,18 @@ export class LaneMembership {
   }
 
   async join(): Promise<void> {
-    const { project, service, environment } = this.request;
-    const joining = { laneId: this.laneId, taskQueue: this.taskQueue, lane: { project, service, environment }, member: this.self };
+    const joining = this.joining();
+    this.mayHaveJoined = true;
     await this.untilSuperseded(() => (this.protocol === 'local' ? local.join.joinDeployLane(joining) : lanes.joinDeployLane(joining)));
+  }
+
+  /**
+   * Joins from inside `untilSuperseded` (its scope already makes the join interruptible): a run that
+   * was to join late (ADR 21) but is about to wait for its change window.
+   */
+  async joinBeforeWaiting(): Promise<void> {
+    this.mayHaveJoined = true;
+    await local.join.joinDeployLane(this.joining());
   }
 
   /**
@@ -125,8 +137,23 @@ export class LaneMembership {
     this.holding = true;
   }
 
-  /** Asks the lane for the turn; a lane that is gone (terminated by an operator) is joined afresh. */
+  /** What a join sends: the lane, and this run as a member. */
+  private joining(): { laneId: string; taskQueue: string; lane: Pick<DeployRequest, 'project' | 'service' | 'environment'>; member: LaneMember } {
+    const { project, service, environment } = this.request;
+    return { laneId: this.laneId, taskQueue: this.taskQueue, lane: { project, service, environment }, member: this.self };
+  }
+
+  /**
+   * Asks the lane for the turn; a lane that is gone (terminated by an operator) is joined afresh. A
+   * run that has not joined yet (it waited for nothing, ADR 21) joins and asks in one local activity.
+   */
   private async requestTurn(ref: LaneRef): Promise<void> {
+    if (this.protocol === 'local' && !this.mayHaveJoined) {
+      this.mayHaveJoined = true;
+      // `holding`: this run started the lane as its holder; no grant will come, none is needed.
+      if ((await local.joinAndRequest.joinDeployLaneAndRequestTurn(this.joining())) === 'holding') this.granted = true;
+      return;
+    }
     if (this.protocol === 'local') {
       // The join that follows makes this run a member, so the lane cannot end before the next request.
       while (!(await local.request.requestLaneTurn({ laneId: this.laneId, run: ref }))) {
@@ -147,7 +174,7 @@ export class LaneMembership {
 
   /** Hands the lane on (or leaves the queue), once. Never fails the run: an ended lane needs nothing. */
   async leave(): Promise<void> {
-    if (this.left) return;
+    if (this.left || !this.mayHaveJoined) return;
     this.left = true;
     const ref = { workflowId: this.self.workflowId, runId: this.self.runId };
     await CancellationScope.nonCancellable(async () => {

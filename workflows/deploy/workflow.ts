@@ -33,11 +33,27 @@ const LEAVE_BEFORE_FINAL_STATUS_PATCH = 'leave-lane-before-final-status';
  * both patches above, so such a run records one patch marker (each costs a search-attribute upsert).
  */
 const LEAN_RUN_PATCH = 'deploy-run-lean-2026-11';
+/**
+ * Runs started since this patch (ADR 21) write a search attribute only when it changes, a stage
+ * and status in one upsert, the change number with the next one; and a run that waits for nothing
+ * before its first change to the cluster joins its lane when it asks for the turn, in one local
+ * activity. It stands for all the patches above.
+ */
+const FEWER_EVENTS_PATCH = 'deploy-run-fewer-events-2026-11';
+
+interface RunShape {
+  lane: LaneProtocol | undefined;
+  finalStatusInOneUpsert: boolean;
+  coalesceUpserts: boolean;
+  /** May join the lane only when asking for the turn (if nothing is waited for before). */
+  lateLaneJoin: boolean;
+}
 
 /** What this run does, as its history says (the newest patch first, so new runs record only it). */
-function runShapeOf(): { lane: LaneProtocol | undefined; finalStatusInOneUpsert: boolean } {
-  if (patched(LEAN_RUN_PATCH)) return { lane: 'local', finalStatusInOneUpsert: true };
-  return { lane: patched(LANES_PATCH) ? 'signals' : undefined, finalStatusInOneUpsert: false };
+function runShapeOf(): RunShape {
+  if (patched(FEWER_EVENTS_PATCH)) return { lane: 'local', finalStatusInOneUpsert: true, coalesceUpserts: true, lateLaneJoin: true };
+  if (patched(LEAN_RUN_PATCH)) return { lane: 'local', finalStatusInOneUpsert: true, coalesceUpserts: false, lateLaneJoin: false };
+  return { lane: patched(LANES_PATCH) ? 'signals' : undefined, finalStatusInOneUpsert: false, coalesceUpserts: false, lateLaneJoin: false };
 }
 
 const scanning = proxyActivities<DeployActivities>({ ...scanOp, summary: 'judge the image scan against the environment policy' });
@@ -95,7 +111,7 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
     `${s.service} → ${s.project}/${s.environment}, image \`${s.image}\``,
     ...(s.revisions.deploy ? [`Revision ${s.revisions.deploy.slice(0, 12)}${s.revisions.mesh ? `, mesh ${s.revisions.mesh.slice(0, 12)}` : ''}`] : []),
     ...(input.links ? [`[Status in the platform API](${input.links.apiUrl}/v1/deployments/${deploymentId})`] : []),
-  ], { finalStatusInOneUpsert: shape.finalStatusInOneUpsert });
+  ], { finalStatusInOneUpsert: shape.finalStatusInOneUpsert, coalesceUpserts: shape.coalesceUpserts });
   let change: ChangeRecord | undefined;
   const gate = new ApprovalGate(tracker, () => change?.number, () => ({
     rules: policy.approval.approvers,
@@ -129,6 +145,13 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
   };
 
   const lane = shape.lane ? new LaneMembership(request, tracker, shape.lane) : undefined;
+  /**
+   * A run that waits for nothing before its first change (no approval, no change window) joins
+   * its lane when it asks for the turn (ADR 21): one local activity and one workflow task of the
+   * lane fewer. A newer run that joins meanwhile still wins, as the lane supersedes older late
+   * joiners. A run that waits (approval, window) joins first, so a newer run can supersede it while it waits.
+   */
+  const joinsLate = shape.lateLaneJoin && !policy.approval.required && policy.approval.windowMs === undefined;
   if (lane) {
     tracker.beforeFinalStatus(async () => {
       if (shape.lane === 'local' || patched(LEAVE_BEFORE_FINAL_STATUS_PATCH)) await lane.leave();
@@ -158,13 +181,16 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
         deploymentId,
         request,
         approvalRequired: policy.approval.required,
-        release: { ...release, chart },
+        // What the change describes, not the rendered manifests and chart files (about 8 KiB of history).
+        release: { contentHash: release.contentHash, namespace: release.namespace, pinnedImage: release.pinnedImage, chart },
         scan,
         ...(policy.approval.windowMs ? { window: { start: new Date().toISOString(), end: new Date(Date.now() + policy.approval.windowMs).toISOString() } } : {}),
       });
     // A newer request must not cut the open short: the change would exist with the run unaware of it.
     change = await tracker.step('openChange', () => (lane ? CancellationScope.nonCancellable(opening) : opening()), (c) => c.number);
     tracker.recordChange(change);
+    // ServiceNow may plan the change for later: a run that will wait for its window joins before it waits.
+    if (lane && joinsLate && change.window) await lane.joinBeforeWaiting();
 
     await awaitApprovalIfRequired(gate, tracker, policy.approval, `not required in ${policy.name}: standard change ${change.number}`, closeChange);
 
@@ -178,7 +204,7 @@ export async function deployWorkflow(input: DeployInput): Promise<DeployResult> 
   };
 
   try {
-    await lane?.join();
+    if (!joinsLate) await lane?.join();
     const { release } = await beforeChanging(() => prepare());
     await lane?.acquire();
 

@@ -182,9 +182,8 @@ export class ApprovalGate<View extends RunView> {
     const deadlineAt = Date.now() + deadlineMs;
     const deadline = new Date(deadlineAt).toISOString();
     tracker.patch((s) => (s.approval.deadline = deadline));
-    tracker.setStatus('awaiting_approval');
     const record = tracker.begin(stage);
-    tracker.enter(stage);
+    tracker.enter(stage, 'awaiting_approval');
     const change = tracker.view().change;
     this.verifying = patched(VERIFIED_PATCH);
     const polling = new CancellationScope();

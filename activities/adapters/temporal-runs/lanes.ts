@@ -1,5 +1,5 @@
-/** Deploy lanes on Temporal: a lane is a workflow; joining it is a signal-with-start, the rest signals. */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+/** Deploy lanes on Temporal: a lane is a workflow; joining it is a signal-with-start (or a start, holding it), the rest signals. */
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   DEPLOY_LANE_WORKFLOW_TYPE,
   laneGrantedSignal,
@@ -8,8 +8,10 @@ import {
   laneQueuedSignal,
   laneRequestSignal,
   laneSupersededSignal,
+  type DeployLaneInput,
   type LaneEffect,
   type LaneRef,
+  type LaneSnapshot,
 } from '../../../shared/contracts/deploy-lane';
 import type { DeployLanes } from '../../ports/deploy-lanes';
 
@@ -34,17 +36,29 @@ export function createTemporalDeployLanes(client: Client, options: { workflowTas
     return run.signal(laneSupersededSignal, { by: effect.by });
   };
 
+  const laneOptions = (laneId: string, taskQueue: string, lane: Omit<DeployLaneInput, 'carried'>) => ({
+    workflowId: laneId,
+    taskQueue,
+    ...(options.workflowTaskTimeoutMs ? { workflowTaskTimeout: options.workflowTaskTimeoutMs } : {}),
+    staticSummary: `deploy lane of ${lane.service} in ${lane.project}/${lane.environment}: one deploy at a time, newest request wins`,
+  });
+
   return {
     async join(laneId, taskQueue, lane, member) {
-      await client.workflow.signalWithStart(DEPLOY_LANE_WORKFLOW_TYPE, {
-        workflowId: laneId,
-        taskQueue,
-        args: [lane],
-        signal: laneJoinSignal,
-        signalArgs: [member],
-        ...(options.workflowTaskTimeoutMs ? { workflowTaskTimeout: options.workflowTaskTimeoutMs } : {}),
-        staticSummary: `deploy lane of ${lane.service} in ${lane.project}/${lane.environment}: one deploy at a time, newest request wins`,
-      });
+      await client.workflow.signalWithStart(DEPLOY_LANE_WORKFLOW_TYPE, { ...laneOptions(laneId, taskQueue, lane), args: [lane], signal: laneJoinSignal, signalArgs: [member] });
+    },
+
+    async startHolding(laneId, taskQueue, lane, member) {
+      // The lane starts from the state a continue-as-new would carry: this run holds it and is the
+      // newest it has seen. Only one start of a running id succeeds, so two runs cannot both hold.
+      const carried: LaneSnapshot = { members: [{ member, phase: 'holding' }], newest: member };
+      try {
+        await client.workflow.start(DEPLOY_LANE_WORKFLOW_TYPE, { ...laneOptions(laneId, taskQueue, lane), args: [{ ...lane, carried }], workflowIdConflictPolicy: 'FAIL' });
+        return true;
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
+        throw error;
+      }
     },
 
     request: (laneId, run) => signalLane(laneId, laneRequestSignal, run),
