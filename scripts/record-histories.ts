@@ -344,7 +344,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'deploy-lane-one-run',
-    story: 'the deploy lane of a dev deploy alone in it: join, request, grant, leave; lingering for a late joiner (then terminated)',
+    story: 'the deploy lane of a dev deploy alone in it: started by the run holding it (ADR 21), then the leave; lingering for a late joiner (then terminated)',
     waiting: true,
     run: async ({ main }) => {
       const run = await startDeploy(main, { service: 'lane-solo' });

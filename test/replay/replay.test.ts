@@ -129,6 +129,14 @@ const RELEASES: Release[] = [
     about: 'ADR 19: lane calls as local activities (patches deploy-run-lean-2026-11, deploy-lane-lean-2026-11), one final upsert, lanes that end when empty',
     cases: [...RECORDED_SCENARIOS.map((c) => ({ ...c, story: SWEEPER_STORIES[c.name] ?? c.story })), ...LANE_SCENARIOS],
   },
+  {
+    commit: '97b331e',
+    about: 'ADR 21: upserts only when a value changes (patch deploy-run-fewer-events-2026-11), dev runs join their lane when they ask, or start it holding',
+    cases: [
+      ...RECORDED_SCENARIOS.map((c) => ({ ...c, story: SWEEPER_STORIES[c.name] ?? c.story })),
+      ...LANE_SCENARIOS.map((c) => (c.name === 'deploy-lane-one-run' ? { ...c, story: 'one run started it holding it, then left; lingering' } : c)),
+    ],
+  },
 ];
 
 interface JsonEvent {
@@ -217,6 +225,7 @@ describe('the replay suite detects non-deterministic changes (negative controls)
   const newest = RELEASES.find((r) => r.commit === 'f949d99') as Release;
   const lanesRelease = RELEASES.find((r) => r.commit === 'ba64dcd') as Release;
   const lean = RELEASES.find((r) => r.commit === 'e3cb2dd') as Release;
+  const fewerEvents = RELEASES.find((r) => r.commit === '97b331e') as Release;
 
   it('when a recorded run scheduled an activity the code no longer calls at that point, then replay fails with a DeterminismViolationError', async () => {
     const { json } = readFixture(newest.commit, 'deploy-dev-no-approval');
@@ -252,6 +261,13 @@ describe('the replay suite detects non-deterministic changes (negative controls)
     assert.deepEqual(patchIds(json), ['deploy-run-lean-2026-11'], 'one patch marker stands for the earlier lane patches');
     withoutPatchMarker(json, 'deploy-run-lean-2026-11');
     await assert.rejects(replay(json, 'altered: no deploy-run-lean-2026-11 marker'), DeterminismViolationError);
+  });
+
+  it('when a run recorded with deploy-run-fewer-events-2026-11 is replayed as if the marker were absent, then the upserts it left out diverge and replay fails', async () => {
+    const { json } = readFixture(fewerEvents.commit, 'deploy-dev-no-approval');
+    assert.deepEqual(patchIds(json), ['deploy-run-fewer-events-2026-11'], 'one patch marker stands for every earlier one');
+    withoutPatchMarker(json, 'deploy-run-fewer-events-2026-11');
+    await assert.rejects(replay(json, 'altered: no deploy-run-fewer-events-2026-11 marker'), DeterminismViolationError);
   });
 
   it('when a lane recorded with deploy-lane-lean-2026-11 is replayed as if the marker were absent, then the signal commands it would send diverge and replay fails', async () => {
