@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { withFileLock } from '../../activities/adapters/gitops/lock';
+import { createTemporalDeployLanes } from '../../activities/adapters/temporal-runs/lanes';
 import type { ChangeManagement } from '../../activities/ports/change-management';
 import type { DeploymentStatusView } from '../../shared/contracts/deploy';
 import { DEPLOY_LANE_WORKFLOW_TYPE, deployLaneId, laneJoinSignal, laneLeaveSignal, type DeployLaneInput } from '../../shared/contracts/deploy-lane';
@@ -188,6 +189,12 @@ describe('one deploy at a time per service and environment', () => {
     assert.deepEqual(started.carried?.members.map((m) => [m.member.runId, m.phase]), [[run.runId, 'holding']], 'the lane started with the run holding it');
     const laneSignals = laneEvents.flatMap((e) => (e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : []));
     assert.deepEqual(laneSignals, [laneLeaveSignal.name], 'no join, no request: only the leave');
+
+    // While it lingers, a second start of the same lane fails: only one run can start it holding.
+    const lingering = (await lane.describe()).runId;
+    const again = { workflowId: run.deploymentId, runId: 'another-run', startedAt: Date.now() };
+    assert.equal(await createTemporalDeployLanes(platform.client).startHolding(lane.workflowId, platform.config.temporal.taskQueue, { project: 'payments', service: 'lane-start-holding', environment: 'dev' }, again), false);
+    assert.equal((await lane.describe()).runId, lingering, 'the lingering lane is left as it was');
   });
 
   it('when a run that waits for nothing joins its lane after a newer run of the service did, then it is superseded at its join and nothing of it is applied', async () => {

@@ -157,12 +157,10 @@ export class RunTracker<View extends RunView> {
     this.state.stage = 'done';
     if (this.options.coalesceUpserts || this.options.finalStatusInOneUpsert) {
       this.state.status = status;
-      const final = [
+      this.mirror([
         { key: DeployStage, value: 'done' },
         { key: DeployStatus, value: status },
-      ];
-      if (this.options.coalesceUpserts) this.mirror(final);
-      else upsertSearchAttributes(final);
+      ]);
       this.publish();
       return;
     }
