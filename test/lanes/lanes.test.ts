@@ -25,6 +25,7 @@ import { withFileLock } from '../../activities/adapters/gitops/lock';
 import { createTemporalDeployLanes } from '../../activities/adapters/temporal-runs/lanes';
 import type { ChangeManagement } from '../../activities/ports/change-management';
 import type { DeploymentStatusView } from '../../shared/contracts/deploy';
+import type { Severity } from '../../shared/domain';
 import { DEPLOY_LANE_WORKFLOW_TYPE, deployLaneId, laneJoinSignal, laneLeaveSignal, type DeployLaneInput } from '../../shared/contracts/deploy-lane';
 import { DeployStatus } from '../../shared/search-attributes';
 import { GitOpsRepo, serviceDir, trivyReport } from '../helpers/fixtures';
@@ -45,11 +46,13 @@ interface Started {
   digest: string;
 }
 
-async function deploy(service: string, environment = 'dev'): Promise<Started> {
+/** Requests a deploy (on `options.on`, the suite's platform by default); staging gets a clean scan report, `findings` one with those. */
+async function deploy(service: string, environment = 'dev', options: { on?: TestPlatform; findings?: Severity[] } = {}): Promise<Started> {
   const digest = uniqueDigest();
   const image = `registry.example.com/payments/${service}:1.0.0@${digest}`;
-  const body = deploymentBody({ service, environment, image, route: { host: `${service}.payments.example.com`, path: '/' }, ...(environment === 'dev' ? {} : { scanReport: trivyReport(image) }) });
-  const started = await platform.http('POST', '/v1/deployments', body);
+  const scanReport = options.findings ? trivyReport(image, options.findings) : environment === 'dev' ? undefined : trivyReport(image);
+  const body = deploymentBody({ service, environment, image, route: { host: `${service}.payments.example.com`, path: '/' }, ...(scanReport ? { scanReport } : {}) });
+  const started = await (options.on ?? platform).http('POST', '/v1/deployments', body);
   assert.equal(started.status, 202, JSON.stringify(started.body));
   const { deploymentId, runId } = started.body as { deploymentId: string; runId: string };
   return { deploymentId, runId, digest };
@@ -225,12 +228,7 @@ describe('one deploy at a time per service and environment', () => {
 
   it('when a run that waits for nothing fails before its first change, then it never joined its lane and no lane was started', async () => {
     const service = 'lane-never-joined';
-    const digest = uniqueDigest();
-    const image = `registry.example.com/payments/${service}:1.0.0@${digest}`;
-    const body = deploymentBody({ service, environment: 'dev', image, route: { host: `${service}.payments.example.com`, path: '/' }, scanReport: trivyReport(image, ['CRITICAL']) });
-    const started = await platform.http('POST', '/v1/deployments', body);
-    assert.equal(started.status, 202, JSON.stringify(started.body));
-    const run = { ...(started.body as { deploymentId: string; runId: string }), digest };
+    const run = await deploy(service, 'dev', { findings: ['CRITICAL'] });
     assert.equal((await ended(run)).status, 'failed');
     assert.deepEqual((await endOfRun(run)).laneCalls, [], 'no join, no leave');
     const laneId = deployLaneId({ project: 'payments', service, environment: 'dev' }, platform.config.temporal.taskQueue);
@@ -279,13 +277,7 @@ describe('a run without approval whose change ServiceNow plans for later', () =>
   });
 
   it('when it waits for its window, then it joined its lane before waiting, and a newer request supersedes it there', async () => {
-    const request = async (): Promise<Started> => {
-      const digest = uniqueDigest();
-      const image = `registry.example.com/payments/lane-windowed:1.0.0@${digest}`;
-      const started = await windowed.http('POST', '/v1/deployments', deploymentBody({ service: 'lane-windowed', environment: 'dev', image, route: { host: 'lane-windowed.payments.example.com', path: '/' } }));
-      assert.equal(started.status, 202, JSON.stringify(started.body));
-      return { ...(started.body as { deploymentId: string; runId: string }), digest };
-    };
+    const request = (): Promise<Started> => deploy('lane-windowed', 'dev', { on: windowed });
     const older = await request();
     assert.equal((await windowed.waitForStatus(older.deploymentId, 'waiting_for_window', 60_000)).stage, 'awaitWindow');
     const newer = await request();
