@@ -35,7 +35,19 @@ export interface DevServer {
 
 /** Starts `temporal server start-dev` with the platform's search attributes registered. */
 export async function startTemporalDevServer(options: DevServerOptions = {}): Promise<DevServer> {
-  const port = options.port ?? (await freePort());
+  if (options.port !== undefined) return startOn(options.port, options);
+  // A free port can be taken by another process before the server binds it (several dev servers
+  // starting at once pick ports of their own): such a start is tried again on another free port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(await freePort(), options);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error) || !/address already in use/i.test(error.message)) throw error;
+    }
+  }
+}
+
+async function startOn(port: number, options: DevServerOptions): Promise<DevServer> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--log-level', options.logLevel ?? 'warn');
   if (options.uiPort === null || options.uiPort === undefined) {
@@ -54,9 +66,14 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
 
   const child = spawnManaged(temporalCliPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
+  // The CLI checks that the port is free, then names it in its banner: until then an answer on the
+  // port may come from whoever else holds it (the CLI then exits with "address already in use").
+  let announce: () => void = () => {};
+  const announced = new Promise<void>((resolve) => (announce = resolve));
   const collect = (chunk: Buffer): void => {
     for (const line of chunk.toString().split('\n')) {
       if (!line.trim()) continue;
+      if (new RegExp(`^Temporal Server:\\s+\\S+:${port}\\s*$`).test(line.trim())) announce();
       output.push(line);
       if (output.length > 50) output.shift();
       options.onOutput?.(line);
@@ -70,9 +87,21 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
       reject(new Error(`temporal server exited during start (code ${code}, signal ${signal}):\n${output.join('\n')}`)),
     );
   });
-  await Promise.race([waitForPort(port, options.startTimeoutMs ?? 60_000), exitedEarly]);
-  if (options.uiPort) await Promise.race([waitForPort(options.uiPort, 30_000), exitedEarly]);
   exitedEarly.catch(() => undefined);
+  const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  const tooSlow = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`temporal server did not announce port ${port} within ${startTimeoutMs} ms:\n${output.join('\n')}`)), startTimeoutMs);
+  });
+  try {
+    await Promise.race([Promise.all([announced, waitForPort(port, startTimeoutMs)]), exitedEarly, tooSlow]);
+    if (options.uiPort) await Promise.race([waitForPort(options.uiPort, 30_000), exitedEarly]);
+  } catch (error) {
+    await stopProcess(child);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
   if (options.unref) {
     child.unref();
     for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();

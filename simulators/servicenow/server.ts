@@ -3,9 +3,9 @@
  * `/api/now/table/sysapproval_approver` (basic auth) and the approvers' buttons under `/sim`.
  * Records persist in `dataFile`, with a journal of recent changes beside it while running (see store.ts).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import express from 'express';
+import { listen } from '../../shared/listen';
 import { approvalTableApi } from './approval-table-api';
 import { simulatorApi } from './approvals';
 import { changePage } from './change-page';
@@ -51,16 +51,6 @@ export function createSimulatorApp(store: ChangeStore, options: Pick<ServiceNowS
   app.use((req, res) => sendError(res, 404, 'Requested URI does not represent any resource', `${req.method} ${req.path} is not simulated`));
   app.use(errorEnvelope(log));
   return app;
-}
-
-function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
 }
 
 export async function startServiceNowSimulator(options: ServiceNowSimulatorOptions): Promise<RunningServiceNowSimulator> {

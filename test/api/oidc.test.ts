@@ -13,6 +13,7 @@ import type * as JoseModule from 'jose' with { 'resolution-mode': 'import' };
 import { createOidcVerifier, globToRegExp, grantOf, looksLikeJwt, subjectOf } from '../../api/oidc';
 import { freePort } from '../../scripts/lib/processes';
 import { parseCiIdentities, type CiIdentityRule } from '../../shared/config/oidc';
+import { listen } from '../../shared/listen';
 import { createLogger } from '../../shared/logger';
 import { deploymentBody, startTestPlatform, type TestPlatform } from '../helpers/platform';
 
@@ -92,8 +93,6 @@ before(async () => {
   const githubJwks = { keys: [{ ...(await jose.exportJWK(github.publicKey)), kid: 'gh-1', alg: 'RS256', use: 'sig' }] };
   const gitlabJwks = { keys: [{ ...(await jose.exportJWK(gitlab.publicKey)), kid: 'gl-1', alg: 'ES256', use: 'sig' }] };
 
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
   jwksServer = createServer((req, res) => {
     const send = (body: unknown): void => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -111,7 +110,8 @@ before(async () => {
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => jwksServer.listen(port, '127.0.0.1', resolve));
+  // The handler reads `base` per request; the port is known once bound.
+  base = `http://127.0.0.1:${(await listen(jwksServer, 0, '127.0.0.1')).port}`;
 
   // Nothing listens on this port: the key set (and discovery) of `down` and `lost` cannot be fetched.
   const closed = `http://127.0.0.1:${await freePort()}`;

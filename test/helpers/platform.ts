@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -18,10 +18,10 @@ import type { DeployPorts } from '../../activities/deploy';
 import { createApp } from '../../api/app';
 import { DeploymentService } from '../../api/services/deployments';
 import { TemporalRuns } from '../../api/temporal-runs';
-import { freePort } from '../../scripts/lib/processes';
 import { loadConfig, type PlatformConfig } from '../../shared/config';
 import type { DeploymentStatus, DeploymentStatusView } from '../../shared/contracts/deploy';
 import { dataConverterFor } from '../../shared/codec/data-converter';
+import { listen } from '../../shared/listen';
 import { createLogger } from '../../shared/logger';
 import { openPlatformStore, type PlatformStore } from '../../shared/store';
 import { startServiceNowSimulator } from '../../simulators/servicenow/server';
@@ -126,182 +126,203 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const token = (name: string): string => `${name}-${randomBytes(16).toString('hex')}`;
   const tokens = { admin: token('admin'), payments: token('payments'), retailAdmin: token('retail-admin'), ledgerOwner: token('ledger-owner') };
   const webhookSecret = randomBytes(32).toString('hex');
-  const [apiPort, simPort] = [await freePort(), await freePort()];
-  const env: Record<string, string> = {
-    PLATFORM_DATA_DIR: dataDir,
-    PLATFORM_ENVIRONMENTS_FILE: environmentsFile,
-    TEMPORAL_ADDRESS: address,
-    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
-    API_PORT: String(apiPort),
-    SIMULATOR_PORT: String(simPort),
-    SERVICENOW_URL: `http://127.0.0.1:${simPort}`,
-    SERVICENOW_USER: 'platform.integration',
-    SERVICENOW_PASSWORD: randomBytes(16).toString('hex'),
-    SERVICENOW_WEBHOOK_SECRET: webhookSecret,
-    PLATFORM_CI_TOKENS: JSON.stringify({
-      [tokens.admin]: { subject: 'ci-admin', projects: ['*'], roles: ['platform-admin'] },
-      [tokens.payments]: { subject: 'ci-payments', projects: ['payments'] },
-      [tokens.retailAdmin]: { subject: 'retail-admin', roles: ['tenant-admin:retail'] },
-      [tokens.ledgerOwner]: { subject: 'ledger-owner', roles: ['project-owner:ledger'] },
-    }),
-    LOG_LEVEL: 'warn',
-    // The suite calls with one token far faster than a pipeline: limits high enough never to be
-    // met, so the limiter still runs on every request (test/api/rate-limit.test.ts sets its own).
-    API_RATE_LIMIT_PER_MINUTE: '1000000',
-    API_RATE_LIMIT_BURST: '100000',
-    WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
-    WEBHOOK_RATE_LIMIT_BURST: '100000',
-    ...options.env,
+  const servicenow = { user: 'platform.integration', password: randomBytes(16).toString('hex') };
+  // Everything this platform opens, closed in reverse if a later step of the start fails, so a
+  // failed start leaves no server or connection behind to keep the test process alive.
+  const opened: (() => Promise<void> | void)[] = [() => rmSync(dataDir, { recursive: true, force: true })];
+  const closeOpened = async (): Promise<void> => {
+    for (const close of opened.splice(0).reverse()) await close();
   };
-  const config = loadConfig(env, 'api');
-  // The worker's own view: it alone reads and checks the cluster connections.
-  const workerConfig = loadConfig(env, 'worker');
-  const logger = createLogger('test', 'warn');
+  try {
+    // Both servers bind port 0 before anything is configured: the ports are known only once bound.
+    const server = createServer();
+    const apiPort = (await listen(server, 0, '127.0.0.1')).port;
+    opened.push(() => closeServer(server));
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const simulator = await startServiceNowSimulator({
+      host: '127.0.0.1',
+      port: 0,
+      // Where the platform's configuration puts it (PLATFORM_DATA_DIR below).
+      dataFile: join(dataDir, 'servicenow-simulator.json'),
+      credentials: servicenow,
+      webhook: { url: `${apiUrl}/v1/webhooks/servicenow`, secret: webhookSecret },
+      // Change numbers are unique per ServiceNow instance; tests share one Temporal server.
+      firstNumber: 1_000_000 + Math.floor(Math.random() * 8_000_000),
+    });
+    opened.push(() => simulator.close());
 
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
-  const runs = new TemporalRuns(client, { namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, uiUrl: config.temporal.uiUrl });
-  const store = openPlatformStore(config.databaseFile);
-  // The deploy tests' project, as if a landing zone had created it (the landing-zone tests create real ones).
-  store.landingZones.register({
-    project: 'payments',
-    tenant: 'retail',
-    projectClass: 'java',
-    environments: Object.keys(config.environments),
-    workflowId: 'landing-zone.payments',
-    runId: 'fixture',
-    resources: {},
-  });
-  const deployments = new DeploymentService({ config, runs, landingZones: store.landingZones, configuration: store.configuration, idempotency: store.idempotency });
-  const app = createApp({ config, client, store, logger });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(apiPort, '127.0.0.1', () => resolve(s));
-  });
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const env: Record<string, string> = {
+      PLATFORM_DATA_DIR: dataDir,
+      PLATFORM_ENVIRONMENTS_FILE: environmentsFile,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+      API_PORT: String(apiPort),
+      SIMULATOR_PORT: String(simulator.port),
+      SERVICENOW_URL: simulator.url,
+      SERVICENOW_USER: servicenow.user,
+      SERVICENOW_PASSWORD: servicenow.password,
+      SERVICENOW_WEBHOOK_SECRET: webhookSecret,
+      PLATFORM_CI_TOKENS: JSON.stringify({
+        [tokens.admin]: { subject: 'ci-admin', projects: ['*'], roles: ['platform-admin'] },
+        [tokens.payments]: { subject: 'ci-payments', projects: ['payments'] },
+        [tokens.retailAdmin]: { subject: 'retail-admin', roles: ['tenant-admin:retail'] },
+        [tokens.ledgerOwner]: { subject: 'ledger-owner', roles: ['project-owner:ledger'] },
+      }),
+      LOG_LEVEL: 'warn',
+      // The suite calls with one token far faster than a pipeline: limits high enough never to be
+      // met, so the limiter still runs on every request (test/api/rate-limit.test.ts sets its own).
+      API_RATE_LIMIT_PER_MINUTE: '1000000',
+      API_RATE_LIMIT_BURST: '100000',
+      WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
+      WEBHOOK_RATE_LIMIT_BURST: '100000',
+      ...options.env,
+    };
+    const config = loadConfig(env, 'api');
+    // The worker's own view: it alone reads and checks the cluster connections.
+    const workerConfig = loadConfig(env, 'worker');
+    const logger = createLogger('test', 'warn');
 
-  const simulator = await startServiceNowSimulator({
-    host: '127.0.0.1',
-    port: simPort,
-    dataFile: config.simulator.dataFile,
-    credentials: { user: config.servicenow.user, password: config.servicenow.password },
-    webhook: { url: `${apiUrl}/v1/webhooks/servicenow`, secret: webhookSecret },
-    // Change numbers are unique per ServiceNow instance; tests share one Temporal server.
-    firstNumber: 1_000_000 + Math.floor(Math.random() * 8_000_000),
-  });
+    const connection = await Connection.connect({ address });
+    opened.push(() => connection.close());
+    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
+    const runs = new TemporalRuns(client, { namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, uiUrl: config.temporal.uiUrl });
+    const store = openPlatformStore(config.databaseFile);
+    opened.push(() => store.close());
+    // The deploy tests' project, as if a landing zone had created it (the landing-zone tests create real ones).
+    store.landingZones.register({
+      project: 'payments',
+      tenant: 'retail',
+      projectClass: 'java',
+      environments: Object.keys(config.environments),
+      workflowId: 'landing-zone.payments',
+      runId: 'fixture',
+      resources: {},
+    });
+    const deployments = new DeploymentService({ config, runs, landingZones: store.landingZones, configuration: store.configuration, idempotency: store.idempotency });
+    server.on('request', createApp({ config, client, store, logger }));
 
-  quietWorkerRuntime();
-  const nativeConnection = await NativeConnection.connect({ address });
-  let worker: { worker: Worker; running: Promise<void> } | undefined;
+    quietWorkerRuntime();
+    const nativeConnection = await NativeConnection.connect({ address });
+    opened.push(() => nativeConnection.close());
+    let worker: { worker: Worker; running: Promise<void> } | undefined;
 
-  const platform: TestPlatform = {
-    config,
-    env,
-    store,
-    client,
-    deployments,
-    apiUrl,
-    simulatorUrl: simulator.url,
-    dataDir,
-    tokens,
-    webhookSecret,
+    const platform: TestPlatform = {
+      config,
+      env,
+      store,
+      client,
+      deployments,
+      apiUrl,
+      simulatorUrl: simulator.url,
+      dataDir,
+      tokens,
+      webhookSecret,
 
-    async http(method, path, body, opts = {}) {
-      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-      const token = opts.token === undefined ? tokens.admin : opts.token;
-      if (token) headers.authorization = `Bearer ${token}`;
-      if (body !== undefined || opts.raw !== undefined) headers['content-type'] ??= 'application/json';
-      const url = `${path.startsWith('http') ? '' : apiUrl}${path}`;
-      const response = await fetch(url, {
-        method,
-        headers,
-        body: opts.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-      });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON: keep the text
-      }
-      // Every answer of the API (not the simulator's) must be one its OpenAPI document describes.
-      if (url.startsWith(`${apiUrl}/`)) documentedResponses(config).check(method, url.slice(apiUrl.length), response.status, response.headers.get('content-type'), parsed);
-      return { status: response.status, headers: response.headers, body: parsed };
-    },
+      async http(method, path, body, opts = {}) {
+        const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+        const token = opts.token === undefined ? tokens.admin : opts.token;
+        if (token) headers.authorization = `Bearer ${token}`;
+        if (body !== undefined || opts.raw !== undefined) headers['content-type'] ??= 'application/json';
+        const url = `${path.startsWith('http') ? '' : apiUrl}${path}`;
+        const response = await fetch(url, {
+          method,
+          headers,
+          body: opts.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+        });
+        const text = await response.text();
+        let parsed: unknown = text;
+        try {
+          parsed = text ? JSON.parse(text) : undefined;
+        } catch {
+          // not JSON: keep the text
+        }
+        // Every answer of the API (not the simulator's) must be one its OpenAPI document describes.
+        if (url.startsWith(`${apiUrl}/`)) documentedResponses(config).check(method, url.slice(apiUrl.length), response.status, response.headers.get('content-type'), parsed);
+        return { status: response.status, headers: response.headers, body: parsed };
+      },
 
-    async waitForStatus(id, wanted, timeoutMs = 60_000) {
-      const targets = Array.isArray(wanted) ? wanted : [wanted];
-      const deadline = Date.now() + timeoutMs;
-      let last: DeploymentStatusView | null | undefined;
-      while (Date.now() < deadline) {
-        const snapshot = await deployments.snapshot(id);
-        last = snapshot?.view;
-        if (last && targets.includes(last.status)) return last;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      throw new Error(`deployment ${id} did not reach ${targets.join('/')} within ${timeoutMs} ms; last status: ${JSON.stringify(last)}`);
-    },
+      async waitForStatus(id, wanted, timeoutMs = 60_000) {
+        const targets = Array.isArray(wanted) ? wanted : [wanted];
+        const deadline = Date.now() + timeoutMs;
+        let last: DeploymentStatusView | null | undefined;
+        while (Date.now() < deadline) {
+          const snapshot = await deployments.snapshot(id);
+          last = snapshot?.view;
+          if (last && targets.includes(last.status)) return last;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        throw new Error(`deployment ${id} did not reach ${targets.join('/')} within ${timeoutMs} ms; last status: ${JSON.stringify(last)}`);
+      },
 
-    async simulator(action, changeNumber, approver = 'jane.approver', comment, group) {
-      const body = { approver, ...(comment ? { comment } : {}), ...(group ? { group } : {}) };
-      return platform.http('POST', `${simulator.url}/sim/changes/${changeNumber}/${action}`, body, { token: null });
-    },
+      async simulator(action, changeNumber, approver = 'jane.approver', comment, group) {
+        const body = { approver, ...(comment ? { comment } : {}), ...(group ? { group } : {}) };
+        return platform.http('POST', `${simulator.url}/sim/changes/${changeNumber}/${action}`, body, { token: null });
+      },
 
-    async redeliver(changeNumber) {
-      return platform.http('POST', `${simulator.url}/sim/changes/${changeNumber}/redeliver`, undefined, { token: null });
-    },
+      async redeliver(changeNumber) {
+        return platform.http('POST', `${simulator.url}/sim/changes/${changeNumber}/redeliver`, undefined, { token: null });
+      },
 
-    async changesOfRun(runId) {
-      const auth = Buffer.from(`${config.servicenow.user}:${config.servicenow.password}`).toString('base64');
-      const response = await fetch(`${simulator.url}/api/now/table/change_request?sysparm_query=correlation_id=${runId}`, {
-        headers: { authorization: `Basic ${auth}`, accept: 'application/json' },
-      });
-      if (response.status !== 200) throw new Error(`simulator answered ${response.status}`);
-      return ((await response.json()) as { result: SimulatedChange[] }).result;
-    },
+      async changesOfRun(runId) {
+        const auth = Buffer.from(`${config.servicenow.user}:${config.servicenow.password}`).toString('base64');
+        const response = await fetch(`${simulator.url}/api/now/table/change_request?sysparm_query=correlation_id=${runId}`, {
+          headers: { authorization: `Basic ${auth}`, accept: 'application/json' },
+        });
+        if (response.status !== 200) throw new Error(`simulator answered ${response.status}`);
+        return ((await response.json()) as { result: SimulatedChange[] }).result;
+      },
 
-    async startWorker() {
-      const pollIntervalMs = options.approvalPollIntervalMs ?? DEFAULT_APPROVAL_POLL_INTERVAL_MS;
-      const real = createDeployPorts(workerConfig);
-      const ports: DeployPorts = { ...real, ...(options.ports?.(real) ?? {}) };
-      const created = await createDeployWorker({
-        connection: nativeConnection,
-        namespace: config.temporal.namespace,
-        taskQueue: config.temporal.taskQueue,
-        ports,
-        landingZonePorts: createLandingZonePorts(workerConfig, store, ports, { client }),
-        lanes: createTemporalDeployLanes(client, { workflowTaskTimeoutMs: config.temporal.workflowTaskTimeoutMs }),
-        waitingRuns: createTemporalWaitingRuns(client, config.temporal.taskQueue),
-        approvalPollIntervalMs: pollIntervalMs,
-        workflowBundle: await workflowBundle(),
-        dataConverter: dataConverterFor(config),
-      });
-      worker = { worker: created, running: created.run() };
-      await ensureApprovalSweeper(client, config.temporal.taskQueue, pollIntervalMs, { workflowTaskTimeoutMs: config.temporal.workflowTaskTimeoutMs });
-    },
+      async startWorker() {
+        const pollIntervalMs = options.approvalPollIntervalMs ?? DEFAULT_APPROVAL_POLL_INTERVAL_MS;
+        const real = createDeployPorts(workerConfig);
+        const ports: DeployPorts = { ...real, ...(options.ports?.(real) ?? {}) };
+        const created = await createDeployWorker({
+          connection: nativeConnection,
+          namespace: config.temporal.namespace,
+          taskQueue: config.temporal.taskQueue,
+          ports,
+          landingZonePorts: createLandingZonePorts(workerConfig, store, ports, { client }),
+          lanes: createTemporalDeployLanes(client, { workflowTaskTimeoutMs: config.temporal.workflowTaskTimeoutMs }),
+          waitingRuns: createTemporalWaitingRuns(client, config.temporal.taskQueue),
+          approvalPollIntervalMs: pollIntervalMs,
+          workflowBundle: await workflowBundle(),
+          dataConverter: dataConverterFor(config),
+        });
+        worker = { worker: created, running: created.run() };
+        await ensureApprovalSweeper(client, config.temporal.taskQueue, pollIntervalMs, { workflowTaskTimeoutMs: config.temporal.workflowTaskTimeoutMs });
+      },
 
-    async stopWorker() {
-      if (!worker) return;
-      worker.worker.shutdown();
-      await worker.running;
-      worker = undefined;
-    },
+      async stopWorker() {
+        if (!worker) return;
+        worker.worker.shutdown();
+        await worker.running;
+        worker = undefined;
+      },
 
-    async stop() {
-      await stopApprovalSweeper(client, config.temporal.taskQueue);
-      await platform.stopWorker();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-      await simulator.close();
-      store.close();
-      await nativeConnection.close();
-      await connection.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+      async stop() {
+        await stopApprovalSweeper(client, config.temporal.taskQueue);
+        await platform.stopWorker();
+        // The API first: no request may reach a closed store or simulator.
+        await closeServer(server);
+        await closeOpened();
+      },
+    };
+    opened.push(() => platform.stopWorker());
 
-  if (options.startWorker !== false) await platform.startWorker();
-  return platform;
+    if (options.startWorker !== false) await platform.startWorker();
+    return platform;
+  } catch (error) {
+    await closeOpened();
+    throw error;
+  }
+}
+
+/** Closes `server` and its open connections; a server that is not listening is already closed. */
+async function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await closed;
 }
 
 /** A valid deployment body; override what a test is about. */
