@@ -1,7 +1,7 @@
 /**
  * Starts that fail must fail plainly and leave nothing behind: a Temporal dev server whose port
- * someone else holds, and a test platform whose start fails after it has bound its servers. (A CI run once
- * hung for 30 minutes after a failed start had left a server open in the chaos suite.)
+ * someone else holds, and a test platform whose start fails after it has bound its servers. (A CI
+ * run once hung for 30 minutes after a failed start had left a server open in the chaos suite.)
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
