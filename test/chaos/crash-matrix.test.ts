@@ -18,7 +18,8 @@ import { createLocalGitSourceRepositories } from '../../activities/adapters/git-
 import type { StepRecord } from '../../shared/contracts/run';
 import { trivyReport } from '../helpers/fixtures';
 import { deploymentBody, uniqueDigest } from '../helpers/platform';
-import { isChangeCreate, Lab, sleep, until, type HookRules } from './lab';
+import { until } from '../helpers/until';
+import { isChangeCreate, Lab, sleep, type HookRules } from './lab';
 
 type Fault = 'worker' | 'temporal';
 const FAULTS: Record<Fault, string> = { worker: 'worker SIGKILL', temporal: 'Temporal SIGKILL' };
@@ -203,7 +204,7 @@ async function runCell(row: Row, fault: Fault): Promise<string> {
     const run = await startRun(lab, row, id);
     if (!row.approveAfterFault) approval = approver(lab, run);
 
-    await until(`${row.kind} ${run.workflowId} to reach ${row.name}`, async () => ((await row.reached(lab, run)) ? true : undefined), 120_000, () => lab.context(), 25);
+    await until(`${row.kind} ${run.workflowId} to reach ${row.name}`, () => row.reached(lab, run), { timeoutMs: 120_000, everyMs: 25, context: () => lab.context(), errorsMeanNotYet: true });
     const faultAt = Date.now();
     if (fault === 'worker') {
       await lab.killWorker();
@@ -215,7 +216,7 @@ async function runCell(row: Row, fault: Fault): Promise<string> {
       if (row.approveAfterFault) approval = approver(lab, run);
     }
 
-    const closed = await until(`${run.workflowId} to end`, () => lab.closedAt(run.workflowId, run.runId), 150_000, () => lab.context(), 250);
+    const closed = await until(`${run.workflowId} to end`, () => lab.closedAt(run.workflowId, run.runId), { timeoutMs: 150_000, everyMs: 250, context: () => lab.context(), errorsMeanNotYet: true });
     approval?.stop();
     const recovered = ((closed.getTime() - faultAt) / 1000).toFixed(1);
     const view = await finalView(lab, row, run);
@@ -281,7 +282,7 @@ describe('crash matrix: a SIGKILL at every stage', { concurrency }, () => {
       assert.equal(started.status, 202, JSON.stringify(started.body));
       const run: Run = { workflowId: started.body.deploymentId, runId: started.body.runId };
       approval = approver(lab, run);
-      await until(`${run.workflowId} to end`, () => lab.closedAt(run.workflowId, run.runId), 180_000, () => lab.context(), 250);
+      await until(`${run.workflowId} to end`, () => lab.closedAt(run.workflowId, run.runId), { timeoutMs: 180_000, everyMs: 250, context: () => lab.context(), errorsMeanNotYet: true });
       const view = await finalView(lab, { name: CASE, kind: 'deploy', expected: 'succeeded', reached: () => true }, run);
       const changes = await lab.changes(run.runId);
       const late = lab.proxy.seen.filter((r) => r.held && r.callerGoneAt !== undefined && r.forwardedAt !== undefined && r.callerGoneAt <= r.forwardedAt);
@@ -336,7 +337,7 @@ describe('a burst of deploys with a worker kill in the middle', () => {
       const startedAt = Date.now();
       // Midway: half as many commits as runs (each run makes two: deploy and mesh).
       const countCommits = (): number => lab.repo.commits().filter((c) => c.body.includes('Platform-Run: ')).length;
-      await until('the burst to be midway', () => (countCommits() >= size ? true : undefined), Math.max(300_000, size * 1_500), () => lab.context(), 500);
+      await until('the burst to be midway', () => countCommits() >= size, { timeoutMs: Math.max(300_000, size * 1_500), everyMs: 500, context: () => lab.context(), errorsMeanNotYet: true });
       const commitsAtKill = countCommits();
       const killedAt = Date.now();
       await lab.killWorker();

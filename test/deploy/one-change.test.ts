@@ -12,6 +12,7 @@ import { trivyReport } from '../helpers/fixtures';
 import { workerProcesses } from '../helpers/worker-processes';
 import { deploymentBody, startTestPlatform, uniqueDigest, type SimulatedChange, type TestPlatform, type TestPlatformOptions } from '../helpers/platform';
 import { startDelayProxy, type DelayProxy, type RequestLine } from '../support/delay-proxy';
+import { until } from '../helpers/until';
 
 const isCreate = (r: RequestLine): boolean => r.method === 'POST' && r.url.startsWith('/api/now/table/change_request');
 
@@ -40,16 +41,6 @@ async function proxiedPlatform(options: TestPlatformOptions & { timeoutMs: numbe
     await proxy.close();
     throw error;
   }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, context: () => string, timeoutMs = 60_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}\n${context()}`);
 }
 
 /** `promise`, or a failure naming what did not happen (with the context) after timeoutMs. */
@@ -156,7 +147,7 @@ describe('a worker killed while its create request is in transit (worker process
     const inTransit = await within('the create to reach the proxy', proxy.whenHeld(), context);
     const killedAt = Date.now();
     await workers.kill(first);
-    await until('the dead worker\'s connection to close', () => (inTransit.callerGoneAt !== undefined ? true : undefined), context, 5_000);
+    await until('the dead worker\'s connection to close', () => inTransit.callerGoneAt !== undefined, { context, timeoutMs: 5_000 });
     assert.ok(inTransit.callerGoneAt !== undefined && inTransit.callerGoneAt >= killedAt, `the create's caller vanished with the process, not by its own timeout\n${context()}`);
     assert.equal(inTransit.forwardedAt, undefined, context());
     assert.equal((await platform.changesOfRun(runId)).length, 0, 'nothing has reached ServiceNow yet');
@@ -166,7 +157,7 @@ describe('a worker killed while its create request is in transit (worker process
     const created = await until('the retry to create the change', async () => {
       const changes = await platform.changesOfRun(runId);
       return changes.length > 0 ? changes : undefined;
-    }, context, 60_000, 200);
+    }, { context, everyMs: 200 });
     assert.equal(created.length, 1, context());
     assert.deepEqual(proxy.seen.filter((r) => isCreate(r) && !r.held).map((r) => r.status), [201], `the retry's create made the change\n${context()}`);
 

@@ -9,7 +9,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createGitOpsClusterTarget, type GitOpsClusterTargetOptions } from '../../activities/adapters/gitops';
 import { runApplyChild } from './apply-in-child';
@@ -17,6 +16,7 @@ import { CLEAN_MARKER_FILE } from '../../activities/adapters/gitops/repository';
 import type { ApplyRequest, ApplyResult, ClusterTarget } from '../../activities/ports/cluster-target';
 import { ErrorType } from '../../shared/errors';
 import { applyRequest, commitCount, dirOf, filesAt, git, location, manifest, rejectsWith, status, tempRepo } from './helpers';
+import { until } from '../helpers/until';
 
 let repoDir: string;
 let cleanup: () => void;
@@ -66,14 +66,6 @@ function installHook(name: string, script: string, dir = join(repoDir, '.git', '
   writeFileSync(path, `#!/bin/sh\n${script}\n`);
   chmodSync(path, 0o755);
   return path;
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /** `promise`, or a failure naming `what` if it has not settled within `ms` (a read stuck behind a lock). */
@@ -280,7 +272,7 @@ describe('reads without the lock', () => {
     // Holds the process queue and the file lock, with a half-made change staged in the index.
     const holding = target.apply(applyRequest('dep-2/run-2/deploy', { location: location('billing') }));
     try {
-      await until('the apply to be inside its commit', () => existsSync(entered));
+      await until('the apply to be inside its commit', () => existsSync(entered), { timeoutMs: 15_000, everyMs: 20 });
       assert.ok(existsSync(lockFile()));
 
       const verified = await within('verify', 5_000, target.verify(verifyOf(first, revision)));

@@ -10,6 +10,7 @@ import { createGitOpsClusterTarget } from '../../activities/adapters/gitops';
 import { runApplyChild } from './apply-in-child';
 import type { ApplyResult, ClusterTarget } from '../../activities/ports/cluster-target';
 import { applyRequest, commitCount, dirOf, filesAt, git, location, manifest, status, tempRepo } from './helpers';
+import { until } from '../helpers/until';
 
 let repoDir: string;
 let cleanup: () => void;
@@ -56,14 +57,6 @@ function gitProcessesIn(dir: string): number[] {
         return false;
       }
     });
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 const nextDeploy = (key: string) => applyRequest(key, { manifests: [manifest('Deployment', 'ledger', `spec:\n  replicas: 4\n`)] });
@@ -152,13 +145,13 @@ describe('crash recovery', () => {
     const { child, done } = runChild('dep-1/run-1/deploy', 'killed');
     done.catch(() => undefined); // it is killed on purpose
 
-    await until('the child to be inside its commit', () => existsSync(marker));
+    await until('the child to be inside its commit', () => existsSync(marker), { timeoutMs: 15_000, everyMs: 20 });
     assert.equal(readFileSync(lockFile(), 'utf8').split('\n')[0], String(child.pid));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     // Its git helper sees the worker gone and kills the git it was running (the hook waits 5 s), so
     // no git of the dead worker writes the repository while the next one recovers it.
-    await until("the dead worker's git commands to end", () => gitProcessesIn(repoDir).length === 0, 2_500);
+    await until("the dead worker's git commands to end", () => gitProcessesIn(repoDir).length === 0, { timeoutMs: 2_500, everyMs: 20 });
     rmSync(hook);
     assert.notEqual(status(repoDir), '', 'the killed apply left its files staged');
 

@@ -11,6 +11,7 @@ import { createLocalSecretStore } from '../../activities/adapters/local-secrets'
 import type { LandingZoneStatusView } from '../../shared/contracts/landing-zone';
 import { GitOpsRepo, trivyReport } from '../helpers/fixtures';
 import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
+import { until } from '../helpers/until';
 
 let platform: TestPlatform;
 let repo: GitOpsRepo;
@@ -26,16 +27,8 @@ after(async () => {
 const TERMINAL = ['succeeded', 'failed', 'rolled_back', 'rejected', 'expired', 'cancelled'];
 /** Quota, limits, three network policies, owners binding, PeerAuthentication, AuthorizationPolicy and the Namespace. */
 const NAMESPACE_OBJECTS = 9;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Each probe is a status read through the API: no need to ask more often. */
+const POLL_HTTP = { everyMs: 200 };
 
 async function createZone(project: string, environments: string[]): Promise<LandingZoneStatusView> {
   const created = await platform.http('POST', '/v1/landing-zones', {
@@ -49,7 +42,7 @@ async function createZone(project: string, environments: string[]): Promise<Land
   const done = await until(`landing zone ${project}`, async () => {
     const res = await platform.http('GET', `/v1/landing-zones/${project}`);
     return res.status === 200 && TERMINAL.includes(res.body.status) ? (res.body as LandingZoneStatusView) : undefined;
-  });
+  }, POLL_HTTP);
   assert.equal(done.status, 'succeeded', JSON.stringify(done));
   return done;
 }
@@ -62,7 +55,7 @@ async function operationEnded(project: string, runId: string): Promise<any> {
     const res = await platform.http('GET', `/v1/landing-zones/${project}`);
     const op = res.body.lastOperation;
     return op?.runId === runId && TERMINAL.includes(op.status) ? res.body : undefined;
-  });
+  }, POLL_HTTP);
 }
 
 function commitsTouching(path: string): number {
@@ -120,7 +113,7 @@ describe('landing-zone update over HTTP', () => {
     const waiting = await until('the update to wait for approval', async () => {
       const res = await platform.http('GET', '/v1/landing-zones/grow');
       return res.body.lastOperation?.status === 'awaiting_approval' ? res.body.lastOperation : undefined;
-    });
+    }, POLL_HTTP);
     assert.deepEqual(repo.files('clusters/local/grow-prod/_namespace'), [], 'nothing before approval');
     const concurrent = await platform.http('PATCH', '/v1/landing-zones/grow', { quota: { pods: 50 } });
     assert.equal(concurrent.status, 409, 'one operation at a time');
@@ -203,7 +196,7 @@ describe('landing-zone decommission over HTTP', () => {
     const refused = await until('visibility of the deployment run', async () => {
       const res = await platform.http('DELETE', '/v1/landing-zones/busy?force=true');
       return res.status === 409 ? res : undefined;
-    });
+    }, POLL_HTTP);
     assert.deepEqual(refused.body.deployments, [waiting.body.deploymentId]);
     const zone = await platform.http('GET', '/v1/landing-zones/busy');
     assert.equal(zone.body.lastOperation, undefined);

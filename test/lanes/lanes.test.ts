@@ -30,6 +30,7 @@ import { DEPLOY_LANE_WORKFLOW_TYPE, deployLaneId, laneJoinSignal, laneLeaveSigna
 import { DeployStatus } from '../../shared/search-attributes';
 import { GitOpsRepo, serviceDir, trivyReport } from '../helpers/fixtures';
 import { deploymentBody, startTestPlatform, uniqueDigest, type TestPlatform } from '../helpers/platform';
+import { until } from '../helpers/until';
 
 let platform: TestPlatform;
 
@@ -118,7 +119,7 @@ describe('one deploy at a time per service and environment', () => {
     let released = false;
     try {
       const holder = await deploy('lane-queue');
-      await waitUntil('the holder to be in its deploy step', async () => (await platform.deployments.snapshot(holder.deploymentId))?.view?.stage === 'deploy');
+      await until('the holder to be in its deploy step', async () => (await platform.deployments.snapshot(holder.deploymentId))?.view?.stage === 'deploy', { everyMs: 100 });
       const queued = await deploy('lane-queue');
       const view = await platform.waitForStatus(queued.deploymentId, 'queued', 60_000);
       assert.equal(view.stage, 'queue');
@@ -240,7 +241,7 @@ describe('one deploy at a time per service and environment', () => {
     assert.equal((await ended(run)).status, 'succeeded');
     const lane = platform.client.workflow.getHandle(deployLaneId({ project: 'payments', service: 'lane-linger', environment: 'dev' }, platform.config.temporal.taskQueue));
     let linger: { leftAt: number; timerAt: number; timeoutSeconds: number } | undefined;
-    await waitUntil('the lane to start its linger timer after the leave', async () => {
+    await until('the lane to start its linger timer after the leave', async () => {
       const events = (await lane.fetchHistory()).events ?? [];
       const lastIndex = (test: (e: (typeof events)[number]) => boolean): number => events.reduce((found, e, i) => (test(e) ? i : found), -1);
       const leftAt = lastIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === laneLeaveSignal.name);
@@ -248,7 +249,7 @@ describe('one deploy at a time per service and environment', () => {
       if (leftAt < 0 || timerAt < leftAt) return false;
       linger = { leftAt, timerAt, timeoutSeconds: Number(events[timerAt]?.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0) };
       return true;
-    });
+    }, { everyMs: 100 });
     assert.equal(linger?.timeoutSeconds, 60, JSON.stringify(linger));
     assert.equal((await lane.describe()).status.name, 'RUNNING', 'still open for a late joiner until the timer fires');
   });
@@ -325,11 +326,3 @@ function localActivityType(event: { markerRecordedEventAttributes?: { markerName
   return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type : undefined;
 }
 
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { loadMallocTrimBinding, startMallocTrim, type MallocTrimBinding } from '../../workers/malloc-trim';
+import { until } from '../helpers/until';
 
 const fakeBinding = (trim: () => boolean | undefined = () => true, supported = true): MallocTrimBinding & { calls: number } => {
   const binding = {
@@ -19,14 +20,6 @@ const fakeBinding = (trim: () => boolean | undefined = () => true, supported = t
   };
   return binding;
 };
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('the malloc_trim schedule', () => {
   it('when the interval is 0, or there is no binding, or the C library is not glibc, then it never trims', async () => {
@@ -50,7 +43,7 @@ describe('the malloc_trim schedule', () => {
     const binding = fakeBinding(() => (released = !released)); // released every other call
     const trimmer = startMallocTrim({ intervalMs: 5, binding, log: () => undefined });
     assert.equal(trimmer.active, true);
-    await until(() => trimmer.stats.trims >= 4, 'four trims');
+    await until('four trims', () => trimmer.stats.trims >= 4, { timeoutMs: 10_000, everyMs: 5 });
     trimmer.stop();
     const after = binding.calls;
     assert.equal(trimmer.stats.trims, after);
@@ -66,7 +59,7 @@ describe('the malloc_trim schedule', () => {
       throw new Error('boom');
     });
     const trimmer = startMallocTrim({ intervalMs: 5, binding, log: (message, fields) => logged.push(`${message} ${String(fields?.error)}`) });
-    await until(() => trimmer.stats.trims >= 2, 'two failed trims');
+    await until('two failed trims', () => trimmer.stats.trims >= 2, { timeoutMs: 10_000, everyMs: 5 });
     trimmer.stop();
     assert.ok(logged.length >= 2);
     assert.equal(logged[0], 'malloc_trim failed boom');
