@@ -68,12 +68,13 @@ async function startOn(port: number, options: DevServerOptions): Promise<DevServ
   const output: string[] = [];
   // The CLI checks that the port is free, then names it in its banner: until then an answer on the
   // port may come from whoever else holds it (the CLI then exits with "address already in use").
+  const banner = new RegExp(`^Temporal Server:\\s+\\S+:${port}\\s*$`);
   let announce: () => void = () => {};
   const announced = new Promise<void>((resolve) => (announce = resolve));
   const collect = (chunk: Buffer): void => {
     for (const line of chunk.toString().split('\n')) {
       if (!line.trim()) continue;
-      if (new RegExp(`^Temporal Server:\\s+\\S+:${port}\\s*$`).test(line.trim())) announce();
+      if (banner.test(line.trim())) announce();
       output.push(line);
       if (output.length > 50) output.shift();
       options.onOutput?.(line);

@@ -98,11 +98,15 @@ export class RunTracker<View extends RunView> {
 
   /** Enters a stage; with `status`, the run's status changes with it (one upsert where coalesced). */
   enter(stage: View['stage'], status?: RunStatus): void {
-    const coalesced = this.options.coalesceUpserts === true;
-    if (status !== undefined && !coalesced) this.setStatus(status); // runs of earlier releases recorded two upserts
-    if (status !== undefined && coalesced) this.state.status = status;
+    const updates: KeywordUpdate[] = [{ key: DeployStage, value: stage }];
+    if (status !== undefined && this.options.coalesceUpserts) {
+      this.state.status = status;
+      updates.unshift({ key: DeployStatus, value: status });
+    } else if (status !== undefined) {
+      this.setStatus(status); // runs of earlier releases recorded the status in an upsert of its own
+    }
     this.state.stage = stage;
-    this.mirror([...(status !== undefined && coalesced ? [{ key: DeployStatus, value: status }] : []), { key: DeployStage, value: stage }]);
+    this.mirror(updates);
     this.publish();
   }
 
